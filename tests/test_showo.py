@@ -14,7 +14,7 @@ def release_checkpoint(model, d):
     model.save_pretrained(d)
     sd = load_file(str(d / "pytorch_model.safetensors"))
     assert all(k.startswith("showo.") for k in sd) and "showo.lm_head.bias" in sd
-    assert sorted(p.name for p in d.iterdir()) == ["config.json", "pytorch_model.safetensors"]
+    assert sorted(p.name for p in d.iterdir()) == ["config.json", "pytorch_model.safetensors"]  # no temporaries left
     return d
 
 
@@ -52,10 +52,10 @@ def test_wrong_shapes_and_keys_are_all_listed(tmp_path, tiny_model):
     with pytest.raises(ValueError) as e:
         ShowO.from_pretrained(d)
     msg = str(e.value)
-    assert "pytorch_model.safetensors" in msg
-    assert "1 missing: showo.model.final_layernorm.weight" in msg
-    assert "1 unexpected: showo.extra" in msg
-    assert f"showo.lm_head.bias: expected ({tiny_model.layout.vocab_size},), got (7,)" in msg
+    assert "pytorch_model.safetensors does not fit Show-o with this config: 1 missing, 1 unexpected, 1 mis-shaped" in msg
+    assert "missing (1):\n    showo.model.final_layernorm.weight" in msg
+    assert "unexpected (1):\n    showo.extra" in msg
+    assert f"showo.lm_head.bias expected ({tiny_model.layout.vocab_size},), got (7,)" in msg
 
 
 def test_config_field_errors_name_the_file(tmp_path, tiny_model):
@@ -86,7 +86,7 @@ def test_release_config_without_architecture_fields_means_phi_1_5():
 
 def test_repo_id_offline_says_what_to_do(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(OSError, match=r"hf download showlab/show-o-512x512 --local-dir DIR"):
+    with pytest.raises(OSError, match=r"hf download showlab/show-o-512x512 config.json pytorch_model.safetensors --local-dir DIR"):
         ShowO.from_pretrained("showlab/show-o-512x512", local_files_only=True)
 
 
