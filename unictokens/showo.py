@@ -17,7 +17,7 @@ from .prompting import additive_mask
 from .checkpoints import resolve_files, read_safetensors, check_materialised, write_json, write_safetensors
 
 # %% auto #0
-__all__ = ['ShowOConfig', 'ShowO', 't2i_loss', 'mmu_loss']
+__all__ = ['ShowOConfig', 'ShowO', 'ConceptRows', 't2i_loss', 'mmu_loss']
 
 # %% ../nbs/03_showo.ipynb #2836e317
 @dataclass(frozen=True)
@@ -88,12 +88,13 @@ class ShowO(nn.Module):
         super().__init__()
         self.config = config
         self.showo = PhiForCausalLM(config.phi_config())
+        self.concept_rows = nn.ModuleList()  # extra vocabulary rows attached for personal concepts (see below)
         self._check_rotary()
 
     @property
     def layout(self) -> VocabLayout:
-        "The vocabulary layout."
-        return self.config.layout
+        "The vocabulary layout: the checkpoint's, plus the rows of attached concepts."
+        return self.config.layout.with_concepts(sum(r.n for r in self.concept_rows))
 
     def _check_rotary(self):
         head_dim = self.config.hidden_size // self.config.num_heads
@@ -112,19 +113,44 @@ def _prepare_mask(mask: torch.Tensor, dtype: torch.dtype, q_len: int) -> torch.T
     if mask.dtype != dtype: mask = torch.where(mask < 0, torch.finfo(dtype).min, 0.0).to(dtype)
     return mask
 
-_CACHE_KW = "cache" if "cache" in inspect.signature(PhiForCausalLM.forward).parameters else "past_key_values"
+from transformers.models.phi.modeling_phi import PhiModel
+_CACHE_KW = "cache" if "cache" in inspect.signature(PhiModel.forward).parameters else "past_key_values"  # transformers 5 / 4
 
-# %% ../nbs/03_showo.ipynb #59ca7293
+# %% ../nbs/03_showo.ipynb #76aa24da
 @patch
-def forward(self: ShowO, input_ids: torch.Tensor | None = None,  # (B, L) token ids
-            attention_mask: torch.Tensor | None = None,  # (B, 1, L, L) omni-attention mask
-            inputs_embeds: torch.Tensor | None = None  # (B, L, hidden) instead of ids (concept rows spliced in)
+def embed(self: ShowO, input_ids: torch.Tensor  # (B, L) ids of `self.layout`
+         ) -> torch.Tensor:
+    "(B, L, hidden) input embeddings; ids of attached concept rows come from those rows."
+    self.layout.check_ids(input_ids)
+    table = self.showo.model.embed_tokens
+    if not len(self.concept_rows): return table(input_ids)
+    base = self.config.layout
+    src = self.layout.row_sources(base).to(input_ids.device)[input_ids]  # (B, L) base row, -1 for concept rows
+    extra = torch.cat([r.rows()[0] for r in self.concept_rows]).to(table.weight.dtype)  # (n, hidden)
+    x = table(src.clamp(min=0))
+    k = (input_ids - base.image_offset).clamp(0, extra.shape[0] - 1)  # new concept ids start at base.image_offset
+    return torch.where((src < 0)[..., None], extra[k], x)
+
+@patch
+def logits(self: ShowO, h: torch.Tensor  # (B, L, hidden) final hidden states
+          ) -> torch.Tensor:
+    "Float32 logits (B, L, vocab_size) over `self.layout`, attached concept rows included."
+    out = self.showo.lm_head(h)
+    if len(self.concept_rows):
+        w, b = (torch.cat(t).to(h.dtype) for t in zip(*[r.rows()[1:] for r in self.concept_rows]))
+        cut = self.config.layout.image_offset
+        out = torch.cat([out[..., :cut], F.linear(h, w, b), out[..., cut:]], -1)
+    return out.float()
+
+# %% ../nbs/03_showo.ipynb #16e2d1de
+@patch
+def forward(self: ShowO, input_ids: torch.Tensor,  # (B, L) token ids
+            attention_mask: torch.Tensor  # (B, 1, L, L) omni-attention mask
            ) -> torch.Tensor:
     "Float32 logits (B, L, vocab_size)."
-    if input_ids is not None: self.layout.check_ids(input_ids)
-    x = self.showo.model.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds
-    mask = _prepare_mask(attention_mask, self.showo.lm_head.weight.dtype, x.shape[1])
-    return self.showo(inputs_embeds=x, attention_mask=mask).logits.float()
+    x = self.embed(input_ids)
+    mask = _prepare_mask(attention_mask, x.dtype, x.shape[1])
+    return self.logits(self.showo.model(inputs_embeds=x, attention_mask=mask).last_hidden_state)
 
 @patch
 def forward_cached(self: ShowO, input_ids: torch.Tensor,  # (B, q) new token ids
@@ -133,13 +159,62 @@ def forward_cached(self: ShowO, input_ids: torch.Tensor,  # (B, q) new token ids
                   ) -> tuple:
     "`(logits (B, q, V) float32, cache)`: a forward pass that reuses and extends a key/value cache."
     from transformers import DynamicCache
-    self.layout.check_ids(input_ids)
     cache = DynamicCache() if cache is None else cache
-    mask = _prepare_mask(attention_mask, self.showo.lm_head.weight.dtype, input_ids.shape[1])
-    out = self.showo(input_ids=input_ids, attention_mask=mask, use_cache=True, **{_CACHE_KW: cache})
-    return out.logits.float(), getattr(out, "cache", None) or out.past_key_values
+    x = self.embed(input_ids)
+    mask = _prepare_mask(attention_mask, x.dtype, x.shape[1])
+    out = self.showo.model(inputs_embeds=x, attention_mask=mask, use_cache=True, **{_CACHE_KW: cache})
+    return self.logits(out.last_hidden_state), getattr(out, "cache", None) or out.past_key_values
 
 # %% ../nbs/03_showo.ipynb #edc12516
+class ConceptRows(nn.Module):
+    "Extra vocabulary rows in named groups: input embeddings, lm_head weights and lm_head biases."
+    def __init__(self, sizes: dict,  # group name -> number of rows, in id order
+                 hidden: int  # the model's hidden size
+                ):
+        super().__init__()
+        if not sizes or any(not isinstance(n, int) or n < 1 for n in sizes.values()):
+            raise ValueError(f"ConceptRows: every group needs at least one row, got {sizes}")
+        self.sizes = dict(sizes)
+        self.embed = nn.ParameterDict({g: nn.Parameter(torch.zeros(n, hidden)) for g, n in sizes.items()})
+        self.lm_weight = nn.ParameterDict({g: nn.Parameter(torch.zeros(n, hidden)) for g, n in sizes.items()})
+        self.lm_bias = nn.ParameterDict({g: nn.Parameter(torch.zeros(n)) for g, n in sizes.items()})
+
+    @property
+    def n(self) -> int: return sum(self.sizes.values())  # rows in all groups
+
+    @property
+    def hidden(self) -> int: return next(iter(self.embed.values())).shape[1]  # width of every row
+
+    def rows(self) -> tuple:
+        "`(embed (n, hidden), lm_weight (n, hidden), lm_bias (n,))`, groups concatenated in id order."
+        return tuple(torch.cat([d[g] for g in self.sizes]) for d in (self.embed, self.lm_weight, self.lm_bias))
+
+    def group_parameters(self, groups  # group names whose rows should learn
+                        ) -> list:
+        "The parameters of `groups` (what an optimizer of those groups gets)."
+        unknown = set(groups) - set(self.sizes)
+        if unknown: raise ValueError(f"unknown group(s) {sorted(unknown)}; groups are {list(self.sizes)}")
+        return [d[g] for g in self.sizes if g in groups for d in (self.embed, self.lm_weight, self.lm_bias)]
+
+# %% ../nbs/03_showo.ipynb #0d69eaa8
+@patch
+def attach_rows(self: ShowO, rows: ConceptRows  # rows to append after the current concept rows
+               ) -> VocabLayout:
+    "Append `rows` to the vocabulary; returns the new layout (image codes and mask move up by `rows.n`)."
+    if rows.hidden != self.config.hidden_size:
+        raise ValueError(f"concept rows have hidden size {rows.hidden}, the model {self.config.hidden_size}")
+    if any(r is rows for r in self.concept_rows): raise ValueError("these concept rows are already attached")
+    self.concept_rows.append(rows.to(self.showo.lm_head.weight.device))
+    return self.layout
+
+@patch
+def detach_rows(self: ShowO) -> list:
+    "Remove every attached `ConceptRows` (returned); the layout is the checkpoint's again."
+    rows = list(self.concept_rows)
+    self.concept_rows = nn.ModuleList()
+    return rows
+
+# %% ../nbs/03_showo.ipynb #6faf101d
 _RELEASE_KEYS = {"codebook_size", "llm_model_path", "llm_vocab_size", "mask_token_id", "num_vq_tokens", "vocab_size",
                  "w_clip_vit", "load_from_showo"}
 
@@ -153,7 +228,7 @@ def to_release_json(self: ShowOConfig) -> dict:
     return {**d, **{f.name: getattr(self, f.name) for f in fields(self)
                     if f.name not in ("text_size", "codebook_size", "num_vq_tokens", "llm_model_path")}}
 
-# %% ../nbs/03_showo.ipynb #0d69eaa8
+# %% ../nbs/03_showo.ipynb #4fcd8c6b
 def _config_error(path, msg): return ValueError(f"{path}: {msg}")
 
 @patch(cls_method=True)
@@ -178,7 +253,7 @@ def from_release_json(cls: ShowOConfig, d: dict,  # parsed config.json
         raise _config_error(path, f"mask_token_id={d['mask_token_id']}, layout says {L.mask_id} (= vocab_size - 1)")
     return cfg
 
-# %% ../nbs/03_showo.ipynb #ce243337
+# %% ../nbs/03_showo.ipynb #ea29e7e7
 def _rebuild_rotary(model: ShowO):
     "The rotary frequencies are non-persistent buffers: after a meta-device build, compute them for real."
     rot = model.showo.model.rotary_emb
@@ -188,6 +263,8 @@ def _rebuild_rotary(model: ShowO):
 def save_pretrained(self: ShowO, out_dir: str | os.PathLike  # directory to write config.json + pytorch_model.safetensors to
                    ) -> Path:
     "Write the model in the released layout (each file atomically)."
+    if len(self.concept_rows):
+        raise ValueError("detach the concept rows before saving the base model (concepts are saved as concept files)")
     out = Path(out_dir)
     write_safetensors(self.state_dict(), out / "pytorch_model.safetensors", metadata={"format": "pt"})
     write_json(self.config.to_release_json(), out / "config.json")
@@ -210,7 +287,7 @@ def from_pretrained(cls: ShowO, path_or_repo: str | os.PathLike = "showlab/show-
     check_materialised(model, w_path)
     return model.eval()
 
-# %% ../nbs/03_showo.ipynb #cab85c8f
+# %% ../nbs/03_showo.ipynb #6cec4814
 def t2i_loss(logits: torch.Tensor,  # (B, L, V)
              labels: torch.Tensor,  # (B, L), -100 where ignored
              text_len: int  # positions before <|soi|> (max_text_len + 1)
