@@ -89,6 +89,7 @@ class ShowO(nn.Module):
         self.config = config
         self.showo = PhiForCausalLM(config.phi_config())
         self.concept_rows = nn.ModuleList()  # extra vocabulary rows attached for personal concepts (see below)
+        self.source = None  # where the weights came from (set by from_pretrained; recorded in concept files)
         self._check_rotary()
 
     @property
@@ -285,6 +286,7 @@ def from_pretrained(cls: ShowO, path_or_repo: str | os.PathLike = "showlab/show-
     model.load_state_dict(sd, strict=True, assign=True)
     _rebuild_rotary(model)
     check_materialised(model, w_path)
+    model.source = str(path_or_repo)
     return model.eval()
 
 # %% ../nbs/03_showo.ipynb #6cec4814
