@@ -18,9 +18,9 @@ from .checkpoints import atomic_path, write_json, write_safetensors, read_safete
 
 # %% auto #0
 __all__ = ['GROUPS', 'PAPER_GROUP_SIZES', 'FORMAT', 'FORMAT_VERSION', 'TENSORS_FILE', 'MANIFEST_FILE', 'ConceptTokens',
-           'mentioned', 'expand_t2i', 'mmu_system', 'backbone_fingerprint', 'attach_concepts', 'detach_concepts',
-           'word_embedding', 'kmeans', 'code_embedding_init', 'FaceEmbedder', 'face_embedding_init',
-           'InsightFaceEmbedder', 'import_unictokens_checkpoint']
+           'mentioned', 'expand_t2i', 'mmu_system', 'backbone_fingerprint', 'attach_concepts', 'disable_lora',
+           'detach_concepts', 'word_embedding', 'kmeans', 'code_embedding_init', 'FaceEmbedder', 'face_embedding_init',
+           'InsightFaceEmbedder', 'LoraSpec', 'import_unictokens_checkpoint']
 
 # %% ../nbs/05_concepts.ipynb #cee4b095
 GROUPS = ("identifier", "shared", "gen", "und")  # in id order
@@ -134,6 +134,10 @@ def attach_concepts(model: ShowO, tokenizer,  # the tokenizer the model's curren
     names = [c.name for c in concepts]
     dup = sorted({n for n in names if names.count(n) > 1 or n in attached})
     if dup: raise ValueError(f"concept(s) {dup} given twice or already attached")
+    with_lora = [c for c in concepts if c.meta.get("lora")]
+    owner = model.__dict__.get("_lora_owner")  # the concept whose LoRA adapters are in the model, if any
+    if len(with_lora) + (owner is not None and owner not in names) > 1:
+        raise ValueError("only one concept with LoRA weights can be attached to a model at a time")
     tok = copy.deepcopy(tokenizer)
     if len(tok) == model.config.layout.text_size: prepare_tokenizer(tok, model.config.layout)  # a bare text tokenizer
     if len(tok) != model.layout.image_offset:
@@ -150,10 +154,18 @@ def attach_concepts(model: ShowO, tokenizer,  # the tokenizer the model's curren
         got = tok.convert_tokens_to_ids(c.tokens)
         if got != list(layout.concept_ids[-len(c.tokens):]):
             model.detach_rows(); raise RuntimeError(f"tokenizer gave {c.identifier} ids {got[:3]}..., layout expects {layout.concept_ids}")
+    for c in with_lora:
+        if model.__dict__.get("_lora_owner") != c.name: c._restore_lora(model)
     return Prompter(tok, model.layout, max_text_len or model.config.max_text_len)
 
+def disable_lora(model: ShowO):
+    "Remove a concept's LoRA adapters (see below) from `model`; no-op without them."
+    lm = model.__dict__.pop("_lora", None); model.__dict__.pop("_lora_owner", None)
+    if lm is not None: model.showo = lm.unload()
+
 def detach_concepts(model: ShowO) -> list:
-    "Remove every concept's rows from `model` (the base tokenizer was never changed)."
+    "Remove every concept's rows (and LoRA adapters) from `model`; the base tokenizer was never changed."
+    disable_lora(model)
     return model.detach_rows()
 
 # %% ../nbs/05_concepts.ipynb #d8af6577
@@ -340,6 +352,54 @@ def for_backbone(self: ConceptTokens, model: ShowO) -> ConceptTokens:
     return self
 
 # %% ../nbs/05_concepts.ipynb #59bbf336
+@dataclass(frozen=True)
+class LoraSpec:
+    "LoRA settings (the release's stage-1 defaults)."
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.0
+    targets: tuple = ("fc1", "q_proj", "k_proj", "v_proj", "fc2")
+
+def _lora_owner(model: ShowO) -> str | None: return model.__dict__.get("_lora_owner")
+
+def _inject_lora(model: ShowO, spec: LoraSpec, owner: str) -> dict:
+    "Inject adapters into `model.showo`; returns {name: parameter} of the adapters."
+    from peft import LoraConfig
+    from peft.tuners.lora import LoraModel
+    if _lora_owner(model) is not None: raise ValueError(f"the model already has the LoRA adapters of <{_lora_owner(model)}>")
+    cfg = LoraConfig(r=spec.r, lora_alpha=spec.alpha, lora_dropout=spec.dropout, target_modules=list(spec.targets))
+    model.__dict__["_lora"] = LoraModel(model.showo, cfg, "default")  # in place; kept out of the module tree
+    model.__dict__["_lora_owner"] = owner
+    return {n.replace(".default", ""): p for n, p in model.showo.named_parameters() if "lora_" in n}
+
+# %% ../nbs/05_concepts.ipynb #4d818e76
+@patch
+def enable_lora(self: ConceptTokens, model: ShowO, spec: LoraSpec = LoraSpec()) -> list:
+    "Give this concept LoRA adapters in `model`; returns their parameters (to train with the rows)."
+    params = _inject_lora(model, spec, self.name)
+    self.meta["lora"] = {"r": spec.r, "alpha": spec.alpha, "dropout": spec.dropout, "targets": list(spec.targets),
+                         "shapes": {n: list(p.shape) for n, p in params.items()}}
+    self.meta["_lora_tensors"] = params
+    return list(params.values())
+
+@patch
+def lora_parameters(self: ConceptTokens) -> list:
+    "The LoRA parameters of this concept (empty without LoRA)."
+    return list(self.meta.get("_lora_tensors", {}).values())
+
+@patch
+def _restore_lora(self: ConceptTokens, model: ShowO):
+    "Inject this concept's saved LoRA adapters into `model` and load their weights."
+    m = self.meta["lora"]
+    params = _inject_lora(model, LoraSpec(m["r"], m["alpha"], m["dropout"], tuple(m["targets"])), self.name)
+    saved = self.meta.get("_lora_tensors", {})
+    if set(saved) != set(params):
+        disable_lora(model); raise ValueError(f"concept {self.identifier}: saved LoRA tensors do not match the model's adapters")
+    with torch.no_grad():
+        for n, p in params.items(): p.copy_(saved[n])
+    self.meta["_lora_tensors"] = params
+
+# %% ../nbs/05_concepts.ipynb #b0be7b70
 _RELEASE_GROUPS = {17: (1, dict(shared=16)), 25: (2, dict(shared=16, gen=8)), 33: (3, dict(shared=16, gen=8, und=8))}
 
 def _load_tensor(path: Path) -> torch.Tensor:

@@ -264,8 +264,9 @@ def _rebuild_rotary(model: ShowO):
 def save_pretrained(self: ShowO, out_dir: str | os.PathLike  # directory to write config.json + pytorch_model.safetensors to
                    ) -> Path:
     "Write the model in the released layout (each file atomically)."
-    if len(self.concept_rows):
-        raise ValueError("detach the concept rows before saving the base model (concepts are saved as concept files)")
+    if len(self.concept_rows) or any(".base_layer." in k for k in self.showo.state_dict()):
+        raise ValueError("detach the concept rows and LoRA adapters before saving the base model "
+                         "(concepts are saved as concept files)")
     out = Path(out_dir)
     write_safetensors(self.state_dict(), out / "pytorch_model.safetensors", metadata={"format": "pt"})
     write_json(self.config.to_release_json(), out / "config.json")
