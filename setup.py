@@ -46,7 +46,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={"unictokens": ["assets/**/*"]},
     install_requires=requirements,
-    extras_require={"dev": dev_requirements},
+    extras_require={"dev": dev_requirements, "faces": ["insightface", "onnxruntime"]},
     dependency_links=cfg.get("dep_links", "").split(),
     python_requires=">=" + min_python,
     long_description=readme.read_text(encoding="utf-8") if readme.exists() else cfg["description"],
