@@ -14,8 +14,9 @@ from fastcore.basics import patch
 from .checkpoints import atomic_path
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'Problem', 'DataError', 'concept_name_problem', 'safe_join', 'read_json', 'load_image',
-           'list_images', 'QAItem', 'parse_qa_file', 'UniCTokensData', 'ConceptInfo', 'make_example_dataset']
+__all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'REC_QUESTIONS', 'YES', 'NO', 'DREAMBOOTH_PROMPTS', 'Problem', 'DataError',
+           'concept_name_problem', 'safe_join', 'read_json', 'load_image', 'list_images', 'QAItem', 'parse_qa_file',
+           'UniCTokensData', 'ConceptInfo', 'make_example_dataset', 'conversation_item', 'StageData', 'TestData']
 
 # %% ../nbs/06_data.ipynb #a188dc57
 @dataclass(frozen=True)
@@ -412,3 +413,105 @@ def validate(self: UniCTokensData, concept: str | None = None) -> list:
         for kind in ("positive", "random"): _collect(problems, self.recognitions, c, kind)
     for p in dict.fromkeys(images): _collect(problems, load_image, p)
     return problems
+
+# %% ../nbs/06_data.ipynb #83eeb8d2
+REC_QUESTIONS = ("Is <{c}> in this photo?", "Can you see <{c}> in this image?", "Does this picture show <{c}>?",
+                 "Is <{c}> visible in this image?")
+YES, NO = "Yes.", "No."
+
+def conversation_item(image, question: str, answer: str, type_: str | None = None) -> dict:
+    "A sample in the release's format."
+    item = {"image": str(image), "conversations": [{"from": "human", "value": f"<image>\n{question}"}, {"from": "gpt", "value": answer}]}
+    return {**item, "type": type_} if type_ else item
+
+@dataclass
+class StageData:
+    "A stage's training samples for one concept, and where they came from."
+    mmu: list  # release-format conversation items
+    t2i: list  # {"image": path, "prompt": text with <c>}
+    source: str  # "derived from the raw files" or the derived file that was read
+
+# %% ../nbs/06_data.ipynb #b3330e91
+@patch
+def _questions(self: UniCTokensData, c: str, kind: str) -> list:
+    qs = [x.question for x in self.recognitions(c, kind)]
+    return qs or [q.format(c=c) for q in REC_QUESTIONS]
+
+@patch
+def derive_training_data(self: UniCTokensData, concept: str,
+                         stage: int,  # 1: understanding only; 2, 3: + t2i samples
+                         seed: int = 0,  # which random negatives
+                         prefer_existing: bool = True  # read showo_training_data_stage_N/<c>.json when present
+                        ) -> StageData:
+    "The stage's mmu (and t2i) samples for `concept`."
+    if stage not in (1, 2, 3): raise ValueError(f"stage must be 1, 2 or 3, got {stage}")
+    c, rng, info = concept, random.Random(seed), self.info(concept)
+    t2i = [{"image": str(p), "prompt": f"A photo of <{c}>."} for p in self.train_images(c) + self.cropped_images(c)] if stage > 1 else []
+    existing = self.path(f"showo_training_data_stage_{stage}", f"{c}.json")
+    if prefer_existing and existing.is_file():
+        items, problems = read_json(existing), []
+        parse_qa_file(items, existing, None, problems)  # checks every item's shape
+        if problems: raise DataError(problems)
+        return StageData(items, t2i, f"read {existing}")
+    train, pos_q, neg_q = self.train_images(c), self._questions(c, "positive"), self._questions(c, "random")
+    mmu = [conversation_item(x.image or self.black_image(), x.question, x.answer) for x in self.conversations(c)]
+    mmu += [conversation_item(p, pos_q[i % len(pos_q)], YES) for i, p in enumerate(train)]
+    randoms = rng.sample(self.random_images(), min(len(train), len(self.random_images())))
+    mmu += [conversation_item(p, neg_q[i % len(neg_q)], NO) for i, p in enumerate(randoms)]
+    mmu += [conversation_item(p, pos_q[i % len(pos_q)], NO) for i, (p, _) in enumerate(self.negatives(c))]
+    black = self.black_image()
+    mmu.append(conversation_item(black, f"What is <{c}>?", info.info))
+    if info.extra_info: mmu.append(conversation_item(black, f"What else do you know about <{c}>?", " ".join(info.extra_info)))
+    return StageData(mmu, t2i, "derived from the raw files")
+
+# %% ../nbs/06_data.ipynb #f3810784
+_DB_COMMON = ["a {} in the jungle", "a {} in the snow", "a {} on the beach", "a {} on a cobblestone street",
+              "a {} on top of pink fabric", "a {} on top of a wooden floor", "a {} with a city in the background",
+              "a {} with a mountain in the background", "a {} with a blue house in the background",
+              "a {} on top of a purple rug in a forest"]
+_DB_STYLE = ["a red {}", "a purple {}", "a shiny {}", "a wet {}", "a cube shaped {}"]
+DREAMBOOTH_PROMPTS = {  # the DreamBooth dataset's evaluation prompts (Ruiz et al. 2023), 25 per kind
+    "object": _DB_COMMON + ["a {} with a wheat field in the background", "a {} with a tree and autumn leaves in the background",
+                            "a {} with the Eiffel Tower in the background", "a {} floating on top of water",
+                            "a {} floating in an ocean of milk", "a {} on top of green grass with sunflowers around it",
+                            "a {} on top of a mirror", "a {} on top of the sidewalk in a crowded street",
+                            "a {} on top of a dirt road", "a {} on top of a white rug"] + _DB_STYLE,
+    "live_subject": _DB_COMMON + ["a {} wearing a red hat", "a {} wearing a santa hat", "a {} wearing a rainbow scarf",
+                                  "a {} wearing a black top hat and a monocle", "a {} in a chef outfit",
+                                  "a {} in a firefighter outfit", "a {} in a police outfit", "a {} wearing pink glasses",
+                                  "a {} wearing a yellow shirt", "a {} in a purple wizard outfit"] + _DB_STYLE}
+
+@dataclass
+class TestData:
+    "UnifyBench inputs for one concept."
+    items: list  # release-format items with "type": rec / vqa / text_only
+    conditions: list  # knowledge-driven t2i prompts (with <c>)
+    prompts: list  # DreamBooth prompts (with <c>) for CLIP-I / CLIP-T
+    source: str
+
+# %% ../nbs/06_data.ipynb #8386c72a
+@patch
+def derive_test_data(self: UniCTokensData, concept: str,
+                     n_other: int = 2,  # test images of each other concept used as negatives
+                     seed: int = 0, prefer_existing: bool = True) -> TestData:
+    "rec / vqa / text_only items, knowledge-driven conditions and DreamBooth prompts for `concept`."
+    c, rng = concept, random.Random(seed)
+    cat = self.concept_categories().get(c) or self.info(c).conversation_type
+    kind = "object" if cat == "object" else "live_subject"
+    prompts = [p.format(f"<{c}>") for p in DREAMBOOTH_PROMPTS[kind]]
+    conditions = self.t2i_conditions(c)[1:]
+    existing = self.path("test_data", f"{c}.json")
+    if prefer_existing and existing.is_file():
+        items, problems = read_json(existing), []
+        parse_qa_file(items, existing, None, problems)
+        _expect(isinstance(items, list) and all(isinstance(x, dict) and "type" in x for x in items), problems, existing, "items", "items with a 'type'", "")
+        if problems: raise DataError(problems)
+        return TestData(items, conditions, prompts, f"read {existing}")
+    q = REC_QUESTIONS[0].format(c=c)
+    items = [conversation_item(p, q, YES, "rec") for p in self.test_images(c)]
+    for other in self.concepts():
+        if other != c: items += [conversation_item(p, q, NO, "rec") for p in rng.sample(self.test_images(other), min(n_other, len(self.test_images(other))))]
+    items += [conversation_item(p, q, NO, "rec") for p, _ in self.negatives(c)]
+    items += [conversation_item(x.image, x.question, x.answer, "vqa") for x in self.vqa(c)]
+    items += [conversation_item(self.black_image(), x.question, x.answer, "text_only") for x in self.text_only(c)]
+    return TestData(items, conditions, prompts, "derived from the raw files")
