@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['tiny_backbone', 'save_images', 'cmd_tiny_generate', 'build_parser', 'run', 'main']
+__all__ = ['tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'build_parser', 'run', 'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -63,7 +63,19 @@ def cmd_tiny_generate(a: argparse.Namespace):
     print("note: the weights are random, so the pictures are noise; the pretrained toy backbone replaces them")
     return paths
 
-# %% ../nbs/11_cli.ipynb #d94b43c4
+# %% ../nbs/11_cli.ipynb #8d4162e6
+def cmd_validate(a: argparse.Namespace) -> list:
+    "Validate a dataset folder; print every problem; exit status 1 if any."
+    from unictokens.data import UniCTokensData, DataError
+    try: problems = UniCTokensData(a.data_root).validate(a.concept)
+    except DataError as e: problems = e.problems
+    for p in problems: print(p)
+    scope = f"concept {a.concept!r}" if a.concept else "all concepts"
+    print(f"{a.data_root}: {len(problems)} problem(s) ({scope})" if problems else f"{a.data_root}: OK ({scope})")
+    if problems: raise SystemExit(1)
+    return problems
+
+# %% ../nbs/11_cli.ipynb #9b7551e2
 def build_parser() -> argparse.ArgumentParser:
     "The `unictokens` argument parser."
     p = argparse.ArgumentParser(prog="unictokens", description="Unified concept tokens for Show-o (UniCTokens).")
@@ -76,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance scale")
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=cmd_tiny_generate)
+    v = sub.add_parser("validate", help="check a dataset in the UniCTokens layout and report every problem")
+    v.add_argument("data_root", help="the dataset folder (concepts_list.json, concept/, random_images/, ...)")
+    v.add_argument("--concept", default=None, help="check one concept (and the shared files) only")
+    v.set_defaults(func=cmd_validate)
     return p
 
 def run(argv: list | None = None):

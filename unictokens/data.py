@@ -16,7 +16,9 @@ from .checkpoints import atomic_path
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'REC_QUESTIONS', 'YES', 'NO', 'DREAMBOOTH_PROMPTS', 'Problem', 'DataError',
            'concept_name_problem', 'safe_join', 'read_json', 'load_image', 'list_images', 'QAItem', 'parse_qa_file',
-           'UniCTokensData', 'ConceptInfo', 'make_example_dataset', 'conversation_item', 'StageData', 'TestData']
+           'UniCTokensData', 'ConceptInfo', 'make_example_dataset', 'conversation_item', 'StageData', 'TestData',
+           'image_transform', 'MMUDataset', 'T2IDataset', 'tokenizer_fingerprint', 'CodeCache', 'MMUCollator',
+           'T2ICollator']
 
 # %% ../nbs/06_data.ipynb #a188dc57
 @dataclass(frozen=True)
@@ -515,3 +517,115 @@ def derive_test_data(self: UniCTokensData, concept: str,
     items += [conversation_item(x.image, x.question, x.answer, "vqa") for x in self.vqa(c)]
     items += [conversation_item(self.black_image(), x.question, x.answer, "text_only") for x in self.text_only(c)]
     return TestData(items, conditions, prompts, "derived from the raw files")
+
+# %% ../nbs/06_data.ipynb #5f0f7a09
+def image_transform(im: Image.Image, resolution: int,
+                    random_crop: bool = False, flip: bool = False,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
+    "(3, resolution, resolution) in [-1, 1]: short side resized (bicubic), centre (or random) crop, optional flip."
+    import torchvision.transforms.functional as TF
+    from torchvision.transforms import InterpolationMode
+    im = TF.resize(im, resolution, interpolation=InterpolationMode.BICUBIC)
+    w, h = im.size
+    if random_crop:
+        top = int(torch.randint(0, h - resolution + 1, (1,), generator=generator))
+        left = int(torch.randint(0, w - resolution + 1, (1,), generator=generator))
+        im = TF.crop(im, top, left, resolution, resolution)
+    else: im = TF.center_crop(im, resolution)
+    if flip and torch.rand(1, generator=generator).item() < 0.5: im = TF.hflip(im)
+    return TF.normalize(TF.to_tensor(im), [0.5] * 3, [0.5] * 3)
+
+# %% ../nbs/06_data.ipynb #43423791
+class _ImageDataset(torch.utils.data.Dataset):
+    def __init__(self, items: list, resolution: int, random_crop: bool = False, flip: bool = False, seed: int = 0):
+        self.items, self.resolution, self.random_crop, self.flip, self.seed, self.epoch = list(items), resolution, random_crop, flip, seed, 0
+
+    def __len__(self): return len(self.items)
+    def set_epoch(self, epoch: int): self.epoch = epoch  # new augmentations each epoch, reproducibly
+
+    def _image(self, i: int) -> torch.Tensor:
+        g = torch.Generator().manual_seed(hash((self.seed, self.epoch, i)) & 0x7FFFFFFF)
+        return image_transform(load_image(Path(self.items[i]["image"])), self.resolution, self.random_crop, self.flip, g)
+
+class MMUDataset(_ImageDataset):
+    "Release-format conversation items -> `{'image': (3, r, r), 'conversation': [...]}`."
+    def __getitem__(self, i): return {"image": self._image(i), "conversation": self.items[i]["conversations"]}
+
+class T2IDataset(_ImageDataset):
+    "`{'image', 'prompt'}` items -> `{'image': (3, r, r), 'prompt': str}`."
+    def __getitem__(self, i): return {"image": self._image(i), "prompt": self.items[i]["prompt"]}
+
+# %% ../nbs/06_data.ipynb #24ab179a
+def tokenizer_fingerprint(magvit) -> str:
+    "Hash of a MAGVIT-v2's config and weights."
+    h = hashlib.sha256(json.dumps(magvit.config.to_dict(), sort_keys=True).encode())
+    for k, v in magvit.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+class CodeCache:
+    "Image codes by content: encode each distinct (preprocessed) image once; optionally kept on disk."
+    def __init__(self, magvit, cache_dir=None):
+        self.magvit, self.fingerprint, self.memory = magvit, tokenizer_fingerprint(magvit), {}
+        self.dir = Path(cache_dir) / self.fingerprint if cache_dir else None
+        self.encoder_calls = self.images_encoded = 0
+
+    def _key(self, img: torch.Tensor) -> str:
+        return hashlib.sha256(str(tuple(img.shape)).encode() + img.detach().cpu().float().contiguous().numpy().tobytes()).hexdigest()
+
+    def _lookup(self, key: str):
+        if key in self.memory: return self.memory[key]
+        if self.dir and (f := self.dir / f"{key}.pt").is_file():
+            self.memory[key] = torch.load(f, weights_only=True); return self.memory[key]
+
+    def __call__(self, images: torch.Tensor  # (B, 3, H, W) in [-1, 1]
+                ) -> torch.Tensor:
+        "(B, N) codes (on the CPU)."
+        keys = [self._key(x) for x in images]
+        todo = [i for i, k in enumerate(keys) if self._lookup(k) is None]
+        if todo:
+            codes = self.magvit.encode(images[todo]).cpu()
+            self.encoder_calls += 1; self.images_encoded += len(todo)
+            for i, c in zip(todo, codes): self._store(keys[i], c)
+        return torch.stack([self.memory[k] for k in keys])
+
+    def _store(self, key: str, codes: torch.Tensor):
+        self.memory[key] = codes.clone()
+        if self.dir:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self.dir / f"{key}.pt") as tmp: torch.save(self.memory[key], tmp)
+
+# %% ../nbs/06_data.ipynb #9c0ebf6e
+from .prompting import Prompter, sample_t2i_mask, t2i_attention_mask, mmu_attention_mask
+
+@dataclass
+class MMUCollator:
+    "MMU items -> `{'input_ids', 'labels', 'attention_mask'}` (answer-only labels, phi1.5 template)."
+    prompter: Prompter
+    codes: CodeCache
+    concepts: Sequence = ()  # ConceptTokens whose system prompts precede questions that mention them
+    max_len: int | None = None
+
+    def __call__(self, batch: list) -> dict:
+        from unictokens.concepts import mmu_system
+        codes = self.codes(torch.stack([b["image"] for b in batch]))
+        convs = [b["conversation"] for b in batch]
+        systems = [mmu_system(" ".join(t["value"] for t in c), self.concepts) if self.concepts else None for c in convs]
+        ids, labels = self.prompter.mmu(codes, convs, system=systems, max_len=self.max_len)
+        return {"input_ids": ids, "labels": labels, "attention_mask": mmu_attention_mask(ids, self.prompter.layout)}
+
+@dataclass
+class T2ICollator:
+    "T2I items -> `{'input_ids', 'labels', 'attention_mask'}` with cosine-schedule masking per batch."
+    prompter: Prompter
+    codes: CodeCache
+    concepts: Sequence = ()  # ConceptTokens; `<c>` in prompts becomes its generation phrase
+    cond_dropout: float = 0.0  # probability of the empty prompt (classifier-free guidance training)
+    generator: torch.Generator | None = None
+
+    def __call__(self, batch: list) -> dict:
+        from unictokens.concepts import expand_t2i
+        codes = self.codes(torch.stack([b["image"] for b in batch]))
+        mask = sample_t2i_mask(*codes.shape, generator=self.generator)
+        prompts = [expand_t2i(b["prompt"], self.concepts) for b in batch]
+        ids, labels = self.prompter.t2i(prompts, codes, mask, self.cond_dropout, self.generator)
+        return {"input_ids": ids, "labels": labels, "attention_mask": t2i_attention_mask(ids, self.prompter.layout)}
