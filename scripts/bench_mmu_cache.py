@@ -42,8 +42,8 @@ def main():
     pr = Prompter(word_tokenizer(words), cfg.layout, max_text_len=cfg.max_text_len)
     codes = torch.randint(0, cfg.codebook_size, (a.batch, 256), generator=torch.Generator().manual_seed(0))
     prefix = pr.mmu_prefix(codes, "describe what is in the photo ?")
-    t_full, slow = best_time(lambda: mmu_generate_uncached(model, prefix, a.new), a.repeats)
-    t_kv, fast = best_time(lambda: mmu_generate(model, prefix, a.new), a.repeats)
+    t_full, slow = best_time(lambda: mmu_generate_uncached(model, prefix, a.new, eot_id=-1), a.repeats)
+    t_kv, fast = best_time(lambda: mmu_generate(model, prefix, a.new, eot_id=-1), a.repeats)
     assert fast == slow, "cached and uncached decoders disagree"
     n = a.new
     print(f"Show-o-256-shaped mmu decoding: prompt {prefix.shape[1]} ids, {n} new tokens, batch {a.batch}, "

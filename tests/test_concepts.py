@@ -139,15 +139,23 @@ def test_damaged_concept_file_is_refused_and_nothing_attached(tmp_path, tok, big
 def test_interrupted_save_keeps_the_previous_concept(tmp_path, tok, big_text_model, monkeypatch):
     model = big_text_model
     bo = trained_concept(model, tok, steps=1)
-    bo.save(tmp_path)
-    ok = json.loads((tmp_path / "concept.json").read_text())
+    bo.save(tmp_path / "bo")
+    old = {k: v.clone() for k, v in bo.rows.state_dict().items()}
     import unictokens.concepts as C
     monkeypatch.setattr(C, "write_json", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     with torch.no_grad():
         bo.rows.embed["shared"].add_(1.0)
     with pytest.raises(KeyboardInterrupt):
-        bo.save(tmp_path)  # killed after the tensors were replaced, before the manifest
-    with pytest.raises(ValueError, match="interrupted save"):
-        ConceptTokens.load(tmp_path)  # detected, never silently mixed
-    assert json.loads((tmp_path / "concept.json").read_text()) == ok
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["concept.json", "concept.safetensors"]
+        bo.save(tmp_path / "bo")  # killed after the new tensors were written, before the manifest
+    back = ConceptTokens.load(tmp_path / "bo")  # the previous concept, complete and intact
+    assert all(torch.equal(back.rows.state_dict()[k], old[k]) for k in old)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bo"]
+    assert sorted(p.name for p in (tmp_path / "bo").iterdir()) == ["concept.json", "concept.safetensors"]
+
+
+def test_save_refuses_to_replace_a_folder_with_other_files(tmp_path, tok, big_text_model):
+    bo = trained_concept(big_text_model, tok, steps=1)
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="notes.txt"):
+        bo.save(tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "keep me"

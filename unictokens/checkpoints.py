@@ -4,14 +4,14 @@
 
 # %% ../nbs/01a_checkpoints.ipynb #fddbf9cc
 from __future__ import annotations
-import json, os
+import json, os, shutil
 from contextlib import contextmanager
 from pathlib import Path
 import torch
 
 # %% auto #0
 __all__ = ['looks_like_path', 'resolve_files', 'list_items', 'check_state_dict', 'file_shapes', 'read_safetensors',
-           'check_materialised', 'atomic_path', 'write_json', 'write_safetensors']
+           'check_materialised', 'atomic_path', 'write_json', 'write_safetensors', 'atomic_dir', 'interrupted_copies']
 
 # %% ../nbs/01a_checkpoints.ipynb #dec7d8d4
 def looks_like_path(s: str  # what the user passed
@@ -117,3 +117,28 @@ def write_safetensors(tensors: dict, path, metadata: dict | None = None) -> Path
     with atomic_path(path) as tmp:
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp), metadata=metadata)
     return Path(path)
+
+# %% ../nbs/01a_checkpoints.ipynb #1a1beb34
+@contextmanager
+def atomic_dir(path: str | os.PathLike,  # the folder to (re)write as a whole
+               allowed: tuple | None = None  # if given, refuse to replace a folder holding other files
+              ):
+    "Yield a fresh temporary folder; on success it replaces `path` as a whole."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    if allowed is not None and path.is_dir():
+        other = sorted(p.name for p in path.iterdir() if p.name not in allowed)
+        if other: raise FileExistsError(f"{path} holds other files {other[:5]}; write into a folder of its own")
+    tmp, old = (path.with_name(f".{path.name}.{k}{os.getpid()}") for k in ("tmp", "old"))
+    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
+    try:
+        yield tmp
+        if path.exists(): os.replace(path, old)
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+def interrupted_copies(path) -> list:
+    "Old folders an interrupted `atomic_dir` swap left beside `path`."
+    path = Path(path)
+    return sorted(path.parent.glob(f".{path.name}.old*")) if path.parent.is_dir() else []

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'build_parser', 'run', 'main']
+__all__ = ['tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'build_parser', 'run', 'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -75,7 +75,16 @@ def cmd_validate(a: argparse.Namespace) -> list:
     if problems: raise SystemExit(1)
     return problems
 
-# %% ../nbs/11_cli.ipynb #9b7551e2
+# %% ../nbs/11_cli.ipynb #d0066661
+def cmd_toyworld(a: argparse.Namespace) -> Path:
+    "Write a toy world in the UniCTokens dataset layout."
+    from unictokens.toyworld import make_world
+    t0 = time.perf_counter()
+    root = make_world(a.dir, seed=a.seed)
+    print(f"wrote the toy world (seed {a.seed}) to {root} in {time.perf_counter() - t0:.1f} s")
+    return root
+
+# %% ../nbs/11_cli.ipynb #cd42d74f
 def build_parser() -> argparse.ArgumentParser:
     "The `unictokens` argument parser."
     p = argparse.ArgumentParser(prog="unictokens", description="Unified concept tokens for Show-o (UniCTokens).")
@@ -92,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("data_root", help="the dataset folder (concepts_list.json, concept/, random_images/, ...)")
     v.add_argument("--concept", default=None, help="check one concept (and the shared files) only")
     v.set_defaults(func=cmd_validate)
+    w = sub.add_parser("toyworld", help="the synthetic toy world")
+    wsub = w.add_subparsers(dest="action", required=True)
+    wm = wsub.add_parser("make", help="write a toy dataset in the UniCTokens layout")
+    wm.add_argument("dir", help="output folder"); wm.add_argument("--seed", type=int, default=0)
+    wm.set_defaults(func=cmd_toyworld)
     return p
 
 def run(argv: list | None = None):

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from .vocab import VocabLayout
 from .prompting import Prompter, encode_text, prepare_tokenizer
 from .showo import ShowO, ConceptRows
-from .checkpoints import atomic_path, write_json, write_safetensors, read_safetensors
+from .checkpoints import atomic_dir, interrupted_copies, write_json, write_safetensors, read_safetensors
 
 # %% auto #0
 __all__ = ['GROUPS', 'PAPER_GROUP_SIZES', 'FORMAT', 'FORMAT_VERSION', 'TENSORS_FILE', 'MANIFEST_FILE', 'ConceptTokens',
@@ -25,7 +25,7 @@ __all__ = ['GROUPS', 'PAPER_GROUP_SIZES', 'FORMAT', 'FORMAT_VERSION', 'TENSORS_F
 # %% ../nbs/05_concepts.ipynb #cee4b095
 GROUPS = ("identifier", "shared", "gen", "und")  # in id order
 PAPER_GROUP_SIZES = {"identifier": 1, "shared": 16, "gen": 8, "und": 8}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+_NAME = re.compile(r"^\w[\w\-]*$")  # letters (any script), digits, _ and -
 
 # %% ../nbs/05_concepts.ipynb #880d8a42
 @dataclass
@@ -143,17 +143,19 @@ def attach_concepts(model: ShowO, tokenizer,  # the tokenizer the model's curren
     if len(tok) != model.layout.image_offset:
         raise ValueError(f"tokenizer has {len(tok)} tokens, the model's layout expects {model.layout.image_offset}")
     vocab = tok.get_vocab()
+    strings = [t for c in concepts for t in c.tokens]
     for c in concepts:
-        clash = [t for t in c.tokens if t in vocab]
-        if clash: raise ValueError(f"concept {c.identifier}: token string(s) {clash[:5]} already exist in the tokenizer")
+        clash = [t for t in c.tokens if t in vocab or strings.count(t) > 1]
+        if clash: raise ValueError(f"concept {c.identifier}: token string(s) {clash[:5]} already exist in the tokenizer or another concept")
         c.check_backbone(model, f"concept {c.identifier}")
+    before = len(model.concept_rows)
     for c in concepts:
         tok.add_tokens(c.tokens)
         c.rows.concept_name = c.name
         layout = model.attach_rows(c.rows)
         got = tok.convert_tokens_to_ids(c.tokens)
-        if got != list(layout.concept_ids[-len(c.tokens):]):
-            model.detach_rows(); raise RuntimeError(f"tokenizer gave {c.identifier} ids {got[:3]}..., layout expects {layout.concept_ids}")
+        if got != list(layout.concept_ids[-len(c.tokens):]):  # cannot happen after the checks above; undo this call only
+            model.concept_rows = torch.nn.ModuleList(list(model.concept_rows)[:before]); raise RuntimeError(f"tokenizer gave {c.identifier} ids {got[:3]}..., layout expects {layout.concept_ids}")
     for c in with_lora:
         if model.__dict__.get("_lora_owner") != c.name: c._restore_lora(model)
     return Prompter(tok, model.layout, max_text_len or model.config.max_text_len)
@@ -187,8 +189,8 @@ def kmeans(x: torch.Tensor,  # (N, d) points
            seed: int = 0,  # k-means++ seeding is random
            iters: int = 100
           ) -> torch.Tensor:
-    "(k, d) k-means centres (k-means++ initialisation, Lloyd iterations), deterministic under `seed`."
-    x = x.detach().float()
+    "(k, d) k-means centres (k-means++ initialisation, Lloyd iterations), deterministic under `seed`; on `x`'s device."
+    device, x = x.device, x.detach().float().cpu()  # the seeded generator lives on the CPU
     if x.shape[0] < k: raise ValueError(f"k-means needs at least k={k} points, got {x.shape[0]}")
     g = torch.Generator().manual_seed(seed)
     c = x[torch.randint(len(x), (1,), generator=g)]
@@ -202,7 +204,7 @@ def kmeans(x: torch.Tensor,  # (N, d) points
         new = torch.where(n > 0, torch.zeros_like(c).index_add_(0, a, x) / n.clamp(min=1), c)
         if torch.equal(new, c): break
         c = new
-    return c
+    return c.to(device)
 
 def code_embedding_init(model: ShowO, codes: torch.Tensor,  # (B, N) image codes
                         k: int, seed: int = 0) -> torch.Tensor:
@@ -229,7 +231,11 @@ def face_embedding_init(embedder: FaceEmbedder, images: list,  # the concept's t
 # %% ../nbs/05_concepts.ipynb #03be4947
 class InsightFaceEmbedder:
     "ArcFace embeddings of the largest face in each image, through `insightface` (optional: pip install insightface onnxruntime)."
-    def __init__(self, model_name: str = "buffalo_l", det_size: int = 640):
+    def __init__(self, model_name: str = "antelopev2",  # the release's face model pack
+                 det_size: int = 640,
+                 normed: bool = False  # the release interpolates the raw (unnormalised) embedding
+                ):
+        self.normed = normed
         try: from insightface.app import FaceAnalysis
         except ImportError as e:
             raise ImportError("InsightFaceEmbedder needs the optional packages insightface and onnxruntime: "
@@ -244,7 +250,7 @@ class InsightFaceEmbedder:
             faces = self.app.get(np.asarray(im.convert("RGB"))[:, :, ::-1])  # insightface wants BGR
             if not faces: raise ValueError(f"no face found in image {i}")
             f = max(faces, key=lambda f: (f.bbox[2] - f.bbox[0]) * (f.bbox[3] - f.bbox[1]))
-            out.append(torch.as_tensor(f.normed_embedding))
+            out.append(torch.as_tensor(f.normed_embedding if self.normed else f.embedding))
         return torch.stack(out)
 
 # %% ../nbs/05_concepts.ipynb #a6d2bb76
@@ -299,18 +305,21 @@ def manifest(self: ConceptTokens) -> dict:
 @patch
 def save(self: ConceptTokens, out_dir  # folder to write (created)
         ) -> Path:
-    "Write `concept.safetensors` and `concept.json` to `out_dir`, each atomically."
-    d = Path(out_dir)
-    write_safetensors(self.tensors(), d / TENSORS_FILE, metadata={"format": "pt"})
-    write_json({**self.manifest(), "tensors_sha256": _sha256(d / TENSORS_FILE)}, d / MANIFEST_FILE)
-    return d
+    "Write `concept.safetensors` and `concept.json` to `out_dir`, replacing an earlier concept there as a whole."
+    with atomic_dir(out_dir, allowed=(TENSORS_FILE, MANIFEST_FILE)) as d:
+        write_safetensors(self.tensors(), d / TENSORS_FILE, metadata={"format": "pt"})
+        write_json({**self.manifest(), "tensors_sha256": _sha256(d / TENSORS_FILE)}, d / MANIFEST_FILE)
+    return Path(out_dir)
 
 # %% ../nbs/05_concepts.ipynb #0ee2caa0
 _REQUIRED = {"format": str, "format_version": int, "name": str, "class": str, "token_format": str, "groups": dict,
              "hidden_size": int, "tensors_sha256": str}
 
 def _read_manifest(path: Path) -> dict:
-    if not path.is_file(): raise FileNotFoundError(f"{path} not found (a concept folder holds {MANIFEST_FILE} and {TENSORS_FILE})")
+    if not path.is_file():
+        left = interrupted_copies(path.parent)
+        hint = f"; an interrupted save left the previous concept in {left[-1]}" if left else ""
+        raise FileNotFoundError(f"{path} not found (a concept folder holds {MANIFEST_FILE} and {TENSORS_FILE}){hint}")
     try: m = json.loads(path.read_text())
     except json.JSONDecodeError as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
     for k, t in _REQUIRED.items():

@@ -266,7 +266,7 @@ class Prompter:
             cond_dropout: float = 0.0,  # probability of replacing a text by the empty prompt
             generator: torch.Generator | None = None) -> tuple:
         "`(input_ids, labels)` for t2i training."
-        drop = torch.rand(len(texts), generator=generator) < cond_dropout
+        drop = torch.rand(len(texts), generator=generator, device=generator.device if generator else None) < cond_dropout
         texts = ["" if d else t for t, d in zip(texts, drop.tolist())]
         return t2i_sequences(self.text_ids(texts), codes, self.layout, mask, self.max_text_len)
 

@@ -23,13 +23,14 @@ def n_masked_after(step: int,  # 0-based step
                    n_unknown: torch.Tensor  # (B,) slots still masked before this step
                   ) -> torch.Tensor:
     "(B,) how many slots to re-mask after `step`: floor(N cos(pi/2 (s+1)/T)), clamped to [1, unknown - 1]."
-    want = torch.tensor(math.floor(n * math.cos(math.pi / 2 * (step + 1) / steps)), device=n_unknown.device)
+    ratio = torch.tensor((step + 1) / steps)  # float32, as in Show-o, so the counts match it exactly
+    want = (n * cosine_schedule(ratio)).floor().long().to(n_unknown.device)
     return torch.maximum(torch.ones_like(n_unknown), torch.minimum(n_unknown - 1, want))
 
 def gumbel_noise(shape, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
     "Standard Gumbel noise -log(-log(U))."
     u = torch.rand(shape, generator=generator, device=device)
-    return -torch.log(-torch.log(u.clamp(min=1e-20)).clamp(min=1e-20))
+    return -torch.log((-torch.log(u.clamp(min=1e-20))).clamp(min=1e-20))
 
 def remask_lowest(confidence: torch.Tensor,  # (B, N), +large for slots already fixed
                   k: torch.Tensor  # (B,) how many to re-mask
@@ -95,7 +96,7 @@ def _next_token(logits: torch.Tensor,  # (B, V) last-position logits
     if top_k: logits = logits.masked_fill(logits < logits.topk(top_k, -1).values[:, -1:], float("-inf"))
     return torch.multinomial(logits.softmax(-1), 1, generator=generator)[:, 0]
 
-def _collect(tokens: list, eot_id: int | None) -> list:
+def _collect(tokens: list, eot_id: int) -> list:
     "Per row, the generated ids up to (not including) the first eot."
     rows = torch.stack(tokens, 1).tolist() if tokens else []
     return [r[: r.index(eot_id)] if eot_id in r else r for r in rows]
@@ -103,9 +104,10 @@ def _collect(tokens: list, eot_id: int | None) -> list:
 # %% ../nbs/04_sampling.ipynb #f397d2db
 @torch.no_grad()
 def mmu_generate_uncached(model: ShowO, input_ids: torch.Tensor,  # (B, L) left-padded mmu prefixes
-                          max_new_tokens: int = 100, eot_id: int | None = None,  # stop token (None: never stop)
+                          max_new_tokens: int = 100, eot_id: int | None = None,  # stop token (None: the layout's eot; -1: never stop)
                           temperature: float = 0.0, top_k: int | None = None, generator=None) -> list:
     "Generated ids per row; the whole sequence is recomputed for every token (the reference's way)."
+    eot_id = model.layout.eot_id if eot_id is None else eot_id
     ids, out = input_ids, []
     for _ in range(max_new_tokens):
         # the mask follows the prompt's pads and <|eoi|>; generated ids are plain causal text whatever they are
@@ -113,23 +115,24 @@ def mmu_generate_uncached(model: ShowO, input_ids: torch.Tensor,  # (B, L) left-
         logits = model(ids, mmu_attention_mask(shape, model.layout))[:, -1]
         nxt = _next_token(logits, temperature, top_k, generator)
         out.append(nxt); ids = torch.cat([ids, nxt[:, None]], 1)
-        if eot_id is not None and (torch.stack(out, 1) == eot_id).any(1).all(): break
+        if (torch.stack(out, 1) == eot_id).any(1).all(): break
     return _collect(out, eot_id)
 
 # %% ../nbs/04_sampling.ipynb #47f7c591
 @torch.no_grad()
 def mmu_generate(model: ShowO, input_ids: torch.Tensor,  # (B, L) left-padded mmu prefixes
-                 max_new_tokens: int = 100, eot_id: int | None = None,  # stop token (None: never stop)
+                 max_new_tokens: int = 100, eot_id: int | None = None,  # stop token (None: the layout's eot; -1: never stop)
                  temperature: float = 0.0,  # 0: greedy (what UnifyBench uses)
                  top_k: int | None = None, generator: torch.Generator | None = None) -> list:
     "Generated ids per row, with a key/value cache (same tokens as `mmu_generate_uncached`)."
+    eot_id = model.layout.eot_id if eot_id is None else eot_id
     logits, cache = model.forward_cached(input_ids, mmu_attention_mask(input_ids, model.layout))
     visible = input_ids != model.layout.pad_id  # (B, L) columns new tokens may see
     out = []
     for _ in range(max_new_tokens):
         nxt = _next_token(logits[:, -1], temperature, top_k, generator)
         out.append(nxt)
-        if eot_id is not None and (torch.stack(out, 1) == eot_id).any(1).all(): break
+        if (torch.stack(out, 1) == eot_id).any(1).all(): break
         visible = torch.cat([visible, torch.ones_like(visible[:, :1])], 1)
         logits, cache = model.forward_cached(nxt[:, None], additive_mask(visible[:, None, :]), cache)
     return _collect(out, eot_id)

@@ -111,6 +111,8 @@ def _prepare_mask(mask: torch.Tensor, dtype: torch.dtype, q_len: int) -> torch.T
         raise ValueError(f"Show-o needs a [B, 1, {q_len}, kv] omni-attention mask (see prompting.t2i_attention_mask / "
                          f"mmu_attention_mask), got {got}")
     if mask.dtype == torch.bool: return additive_mask(mask[:, 0], dtype)
+    if (mask > 0).any(): raise ValueError("an additive attention mask has 0 (attend) and large negative (blocked) values; "
+                                          "got positive values (a 1 = attend mask?): pass it as a bool mask instead")
     if mask.dtype != dtype: mask = torch.where(mask < 0, torch.finfo(dtype).min, 0.0).to(dtype)
     return mask
 
