@@ -9,7 +9,8 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'build_parser', 'run', 'main']
+__all__ = ['tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'cmd_pretrain_toy',
+           'build_parser', 'run', 'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -84,7 +85,15 @@ def cmd_toyworld(a: argparse.Namespace) -> Path:
     print(f"wrote the toy world (seed {a.seed}) to {root} in {time.perf_counter() - t0:.1f} s")
     return root
 
-# %% ../nbs/11_cli.ipynb #cd42d74f
+# %% ../nbs/11_cli.ipynb #1510e782
+def cmd_pretrain_toy(a: argparse.Namespace) -> dict:
+    "Pretrain the toy backbone (MAGVIT-v2, probe, CLIP, Show-o) and write assets + manifest."
+    from unictokens.backbones import pretrain_toy, PretrainConfig
+    cfg = PretrainConfig.smoke() if a.smoke else PretrainConfig.quick() if a.quick else PretrainConfig.gpu()
+    cfg.seed = a.seed
+    return pretrain_toy(a.out, cfg, a.device, log=lambda m: print(m, flush=True))
+
+# %% ../nbs/11_cli.ipynb #278da5dc
 def build_parser() -> argparse.ArgumentParser:
     "The `unictokens` argument parser."
     p = argparse.ArgumentParser(prog="unictokens", description="Unified concept tokens for Show-o (UniCTokens).")
@@ -106,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     wm = wsub.add_parser("make", help="write a toy dataset in the UniCTokens layout")
     wm.add_argument("dir", help="output folder"); wm.add_argument("--seed", type=int, default=0)
     wm.set_defaults(func=cmd_toyworld)
+    pt = sub.add_parser("pretrain-toy", help="pretrain the toy backbone (a GPU run) and write its assets")
+    pt.add_argument("out"); pt.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    pt.add_argument("--seed", type=int, default=0); pt.add_argument("--smoke", action="store_true", help="a few steps only")
+    pt.add_argument("--quick", action="store_true", help="a two-minute GPU rehearsal of the whole run")
+    pt.set_defaults(func=cmd_pretrain_toy)
     return p
 
 def run(argv: list | None = None):

@@ -14,9 +14,10 @@ from PIL import Image, ImageDraw, ImageFilter
 __all__ = ['CATEGORIES', 'CLASSES', 'COLOURS', 'PATTERNS', 'MARKS', 'SIZES', 'POSITIONS', 'FACINGS', 'ACCESSORIES', 'BACKGROUNDS',
            'HOMES', 'HABITS', 'ATTRIBUTES', 'VISIBLE', 'NAMES', 'N_PER_CATEGORY', 'REC_QS', 'PROBE_BAR', 'category_of',
            'Scene', 'scene_labels', 'render', 'ToyConcept', 'describe', 'concept_info', 'make_concepts',
-           'attribute_qas', 'random_scene', 'make_world', 'caption', 'pretraining_sample', 'pretraining_stream',
-           'vocabulary', 'toy_tokenizer', 'AttributeJudge', 'ground_truth', 'RenderedJudge', 'probe_scenes',
-           'probe_accuracy', 'knowledge_score', 'concept_similarity']
+           'attribute_qas', 'random_scene', 'make_world', 'caption', 't2i_text', 'mmu_conversation',
+           'fact_conversation', 'lm_text', 'pretraining_sample', 'pretraining_stream', 'vocabulary', 'toy_tokenizer',
+           'AttributeJudge', 'ground_truth', 'RenderedJudge', 'probe_scenes', 'probe_accuracy', 'knowledge_score',
+           'concept_similarity']
 
 # %% ../nbs/07_toyworld.ipynb #f3a4350d
 CATEGORIES = {"person": ("man", "woman", "child"), "animal": ("cat", "dog", "bird"), "object": ("cup", "vase", "lamp")}
@@ -357,26 +358,39 @@ def caption(s: Scene, rng: random.Random, full: bool = False) -> str:
     if s.accessory != "none": parts.append(f"wearing a {s.accessory_colour} {s.accessory}")
     return ", ".join(parts) + "."
 
+def t2i_text(s: Scene, rng: random.Random) -> str:
+    "A caption for drawing `s`; with an accessory, sometimes the knowledge-in-context form."
+    if s.accessory != "none" and rng.random() < 0.3:
+        who = f"the {s.cls}"
+        return f"{who} has a {s.accessory_colour} {s.accessory}. a photo of {who} wearing its {s.accessory}."
+    return caption(s, rng)
+
+def mmu_conversation(s: Scene, rng: random.Random) -> list:
+    "One question about a picture of `s`: an attribute, its class, or whether it fits a (half the time wrong) description."
+    r = rng.random()
+    if r < 0.15: return [("What is this?", f"A {s.cls}.")]
+    if r < 0.45:
+        other = s if rng.random() < 0.5 else replace(s, colour=rng.choice([c for c in COLOURS if c != s.colour]))
+        return [(f"Is this {describe(other)}?", "Yes." if other == s else "No.")]
+    return [rng.choice(attribute_qas(s, f"the {s.cls}"))]
+
+def fact_conversation(rng: random.Random) -> list:
+    "A text question answered from a fact given just before it (asked about the black picture)."
+    cls, kind, col = rng.choice(CLASSES), rng.choice(ACCESSORIES[1:]), rng.choice(list(COLOURS))
+    return [(f"the {cls} has a {col} {kind}. What colour is the {cls}'s {kind}?", f"{col.capitalize()}.")]
+
+def lm_text(s: Scene, rng: random.Random) -> str:
+    "Plain text about a subject (language modelling)."
+    kind, col = rng.choice(ACCESSORIES[1:]), rng.choice(list(COLOURS))
+    return f"{describe(s)} has a {col} {kind}. it lives in {rng.choice(HOMES)} and likes to {rng.choice(HABITS)}."
+
 def pretraining_sample(rng: random.Random) -> dict:
     "One anonymous sample: t2i (image + caption), mmu (image + conversation) or lm (text)."
     s, r = random_scene(rng), rng.random()
-    who = f"the {s.cls}"
-    if r < 0.35: return {"kind": "t2i", "scene": s, "image": render(s), "caption": caption(s, rng)}
-    if r < 0.45 and s.accessory != "none":  # knowledge in context drives generation
-        return {"kind": "t2i", "scene": s, "image": render(s),
-                "caption": f"{who} has a {s.accessory_colour} {s.accessory}. a photo of {who} wearing its {s.accessory}."}
-    if r < 0.8:
-        q, a = rng.choice(attribute_qas(s, who))
-        if rng.random() < 0.3:  # recognition of a described subject, half the time a wrong description
-            other = s if rng.random() < 0.5 else replace(s, colour=rng.choice([c for c in COLOURS if c != s.colour]))
-            q, a = f"Is this {describe(other)}?", "Yes." if other == s else "No."
-        return {"kind": "mmu", "scene": s, "image": render(s), "conversation": [(q, a)]}
-    kind, col = rng.choice(ACCESSORIES[1:]), rng.choice(list(COLOURS))
-    if r < 0.9:  # a text question answered from a fact given just before it
-        return {"kind": "mmu", "scene": None, "image": None,
-                "conversation": [(f"{who} has a {col} {kind}. What colour is {who}'s {kind}?", f"{col.capitalize()}.")]}
-    home, habit = rng.choice(HOMES), rng.choice(HABITS)
-    return {"kind": "lm", "text": f"{describe(s)} has a {col} {kind}. it lives in {home} and likes to {habit}."}
+    if r < 0.45: return {"kind": "t2i", "scene": s, "image": render(s), "caption": t2i_text(s, rng)}
+    if r < 0.8: return {"kind": "mmu", "scene": s, "image": render(s), "conversation": mmu_conversation(s, rng)}
+    if r < 0.9: return {"kind": "mmu", "scene": None, "image": None, "conversation": fact_conversation(rng)}
+    return {"kind": "lm", "text": lm_text(s, rng)}
 
 def pretraining_stream(seed: int = 0) -> Iterator[dict]:
     "An endless, deterministic stream of anonymous pretraining samples."

@@ -1,0 +1,31 @@
+"The toy backbone's pretraining code path: a few CPU steps of each model from scratch, and the losses fall."
+import random
+
+import torch
+
+from unictokens import toyworld as tw
+from unictokens.backbones import (label_tensor, reconstruct, render_pool, toy_showo_config, train_clip, train_magvit,
+                                  train_probe, train_showo, to_model)
+from unictokens.prompting import Prompter
+
+
+def fell(hist, key=None, n=5):
+    vals = [sum(h.values()) if key is None else h[key] for h in hist]
+    return sum(vals[-n:]) / n < sum(vals[:n]) / n
+
+
+def test_each_pretraining_lowers_its_loss():
+    scenes, images = render_pool(96, 0)
+    vq, h = train_magvit(images, steps=40, batch=8, lr=2e-3, device="cpu")
+    assert fell(h, "l1"), [x["l1"] for x in h]
+    probe, h = train_probe(images, reconstruct(vq, images, "cpu"), label_tensor(scenes), steps=40, batch=16, lr=2e-3, device="cpu")
+    assert fell(h), [x["ce"] for x in h]
+    tok = tw.toy_tokenizer()
+    clip, h = train_clip(images, scenes, tok, steps=40, batch=16, lr=1e-3, device="cpu")
+    assert fell(h), [x["contrastive"] for x in h]
+    pr = Prompter(tok, toy_showo_config(len(tok)).layout, max_text_len=40)
+    with torch.no_grad():
+        codes = vq.encode(to_model(images))
+        black = vq.encode(torch.full((1, 3, 64, 64), -1.0))[0]
+    showo, h = train_showo(pr, scenes, codes, black, steps=30, batch=8, lr=2e-3, cond_dropout=0.1, device="cpu")
+    assert fell(h, "t2i") and fell(h, "mmu"), [(round(x["t2i"], 2), round(x["mmu"], 2)) for x in h]
