@@ -27,5 +27,5 @@ def test_each_pretraining_lowers_its_loss():
     with torch.no_grad():
         codes = vq.encode(to_model(images))
         black = vq.encode(torch.full((1, 3, 64, 64), -1.0))[0]
-    showo, h = train_showo(pr, scenes, codes, black, steps=30, batch=8, lr=2e-3, cond_dropout=0.1, device="cpu")
+    showo, h = train_showo(pr, scenes, codes, black, steps=30, batch=8, lr=2e-3, cond_dropout=0.1, device="cpu", workers=2)
     assert fell(h, "t2i") and fell(h, "mmu"), [(round(x["t2i"], 2), round(x["mmu"], 2)) for x in h]

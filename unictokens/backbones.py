@@ -20,9 +20,10 @@ from . import toyworld as tw
 # %% auto #0
 __all__ = ['T2I_CHECKED', 'ASSET_FILES', 'QUALITY_BARS', 'TOY_ASSETS', 'render_pool', 'to_model', 'label_tensor',
            'AttributeProbe', 'toy_magvit_config', 'toy_showo_config', 'toy_clip', 'clip_tokens', 'PretrainConfig',
-           'train_loop', 'train_magvit', 'reconstruct', 'train_probe', 'train_clip', 'lm_batch', 'showo_losses',
-           'train_showo', 'probe_accuracy_on', 't2i_accuracy', 'mmu_exact_match', 'clip_top1', 'pretrain_toy',
-           'Backbone', 'load_toy_backbone', 'load_showo_backbone', 'load_backbone']
+           'train_loop', 'BatchStream', 'batches', 'train_magvit', 'reconstruct', 'train_probe', 'clip_batch',
+           'train_clip', 'lm_batch', 'lm_attention_mask', 'showo_batch', 'showo_losses', 'train_showo',
+           'probe_accuracy_on', 't2i_accuracy', 'mmu_exact_match', 'clip_top1', 'pretrain_toy', 'Backbone',
+           'load_toy_backbone', 'load_showo_backbone', 'load_backbone']
 
 # %% ../nbs/08_backbones.ipynb #806bee73
 def _render_many(scenes: list):
@@ -122,7 +123,8 @@ class PretrainConfig:
     probe_steps: int = 3_000
     clip_steps: int = 3_000
     showo_steps: int = 8_000
-    batch: int = 128
+    batch: int = 256  # MAGVIT-v2, probe, CLIP
+    showo_batch: int = 256  # per objective (t2i and mmu; lm gets a quarter)
     lr: float = 1e-3
     showo_lr: float = 5e-4
     cond_dropout: float = 0.1
@@ -140,7 +142,8 @@ class PretrainConfig:
 
     @classmethod
     def smoke(cls):
-        return cls(pool=256, heldout=40, magvit_steps=12, probe_steps=12, clip_steps=12, showo_steps=12, batch=8, workers=0, n_eval=10)
+        return cls(pool=256, heldout=40, magvit_steps=12, probe_steps=12, clip_steps=12, showo_steps=12, batch=8, showo_batch=8,
+                   workers=0, n_eval=10)
 
 # %% ../nbs/08_backbones.ipynb #cbb43733
 def train_loop(params: list, loss_fn, steps: int, lr: float, device: str, log=None, weight_decay: float = 0.01,
@@ -165,19 +168,34 @@ def train_loop(params: list, loss_fn, steps: int, lr: float, device: str, log=No
     return hist
 
 # %% ../nbs/08_backbones.ipynb #3057da05
+class BatchStream(torch.utils.data.IterableDataset):
+    "Endless batches `make(rng, generator)`, each worker seeded from `seed` and its id."
+    def __init__(self, make, seed: int): self.make, self.seed = make, seed
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info(); wid = info.id if info else 0
+        rng, g = random.Random(f"{self.seed}-{wid}"), torch.Generator().manual_seed(self.seed * 1009 + wid)
+        while True: yield self.make(rng, g)
+
+def batches(make, seed: int, workers: int = 0):
+    "An iterator over `BatchStream(make, seed)`, prepared by `workers` processes (0: in this one)."
+    dl = torch.utils.data.DataLoader(BatchStream(make, seed), batch_size=None, num_workers=workers,
+                                     pin_memory=torch.cuda.is_available(), prefetch_factor=4 if workers else None)
+    return iter(dl)
+
+# %% ../nbs/08_backbones.ipynb #8b8a3ec7
 def train_magvit(images: torch.Tensor, steps: int, batch: int, lr: float, device: str, seed: int = 0, log=None, budget=None) -> tuple:
     "(MAGVITv2, history) trained on `images` (n, 64, 64, 3) uint8."
     torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
-    vq = MAGVITv2(toy_magvit_config()).to(device).train()
+    vq, pool = MAGVITv2(toy_magvit_config()).to(device).train(), images.to(device)  # the pool lives on the GPU
     def loss(step):
-        x = to_model(images[torch.randint(len(images), (batch,), generator=g)], device)
+        x = to_model(pool[torch.randint(len(images), (batch,), generator=g).to(device)], device)
         out = vq(x)
         return {"l1": F.l1_loss(out["recon"].float(), x), "l2": F.mse_loss(out["recon"].float(), x),
                 "commit": out["commit_loss"].float(), "entropy": out["entropy_loss"].float()}
     hist = train_loop(list(vq.parameters()), loss, steps, lr, device, log, time_budget=budget)
     return vq.eval(), hist
 
-# %% ../nbs/08_backbones.ipynb #8b8a3ec7
+# %% ../nbs/08_backbones.ipynb #e3543bcd
 @torch.no_grad()
 def reconstruct(vq: MAGVITv2, images: torch.Tensor, device: str, batch: int = 512) -> torch.Tensor:
     "uint8 reconstructions of uint8 `images` through the tokenizer."
@@ -193,45 +211,56 @@ def train_probe(images: torch.Tensor, recons: torch.Tensor | None, labels: dict,
     "(AttributeProbe, history) trained on pictures (and reconstructions) with their labels."
     torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
     probe = AttributeProbe().to(device).train()
+    pools = [images.to(device)] + ([] if recons is None else [recons.to(device)])
+    labels = {k: v.to(device) for k, v in labels.items()}
     def loss(step):
-        idx = torch.randint(len(images), (batch,), generator=g)
-        src = images if recons is None or step % 2 == 0 else recons
-        out = probe(to_model(src[idx], device))
-        return {"ce": sum(F.cross_entropy(out[k].float(), labels[k][idx].to(device)) for k in out)}
+        idx = torch.randint(len(images), (batch,), generator=g).to(device)
+        out = probe(to_model(pools[step % len(pools)][idx], device))
+        return {"ce": sum(F.cross_entropy(out[k].float(), labels[k][idx]) for k in out)}
     hist = train_loop(list(probe.parameters()), loss, steps, lr, device, log, time_budget=budget)
     return probe.eval(), hist
 
-# %% ../nbs/08_backbones.ipynb #e3543bcd
-def train_clip(images: torch.Tensor, scenes: list, tokenizer, steps: int, batch: int, lr: float, device: str, seed: int = 0, log=None, budget=None) -> tuple:
+# %% ../nbs/08_backbones.ipynb #0c7c1a12
+def clip_batch(tokenizer, scenes: list, batch: int, rng: random.Random, g: torch.Generator) -> dict:
+    "Indices of `batch` pool pictures and the tokens of a caption of each."
+    idx = torch.randint(len(scenes), (batch,), generator=g)
+    return {"idx": idx, "text": clip_tokens(tokenizer, [tw.caption(scenes[i], rng, full=rng.random() < 0.5) for i in idx.tolist()])}
+
+def train_clip(images: torch.Tensor, scenes: list, tokenizer, steps: int, batch: int, lr: float, device: str, seed: int = 0,
+               log=None, budget=None, workers: int = 0) -> tuple:
     "(tiny open_clip CLIP, history) trained contrastively on pictures and captions."
-    torch.manual_seed(seed); g = torch.Generator().manual_seed(seed); rng = random.Random(seed)
-    clip = toy_clip(len(tokenizer)).to(device).train()
+    from functools import partial
+    torch.manual_seed(seed)
+    clip, pool = toy_clip(len(tokenizer)).to(device).train(), images.to(device)
+    stream = batches(partial(clip_batch, tokenizer, scenes, batch), seed, workers)
     def loss(step):
-        idx = torch.randint(len(images), (batch,), generator=g)
-        text = clip_tokens(tokenizer, [tw.caption(scenes[i], rng, full=rng.random() < 0.5) for i in idx.tolist()]).to(device)
-        fi, ft, scale = clip(to_model(images[idx], device), text)[:3]
+        b = next(stream)
+        fi, ft, scale = clip(to_model(pool[b["idx"].to(device)], device), b["text"].to(device, non_blocking=True))[:3]
         logits = scale * fi.float() @ ft.float().T
         target = torch.arange(batch, device=device)
         return {"contrastive": (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2}
     hist = train_loop(list(clip.parameters()), loss, steps, lr, device, log, weight_decay=0.1, time_budget=budget)
     return clip.eval(), hist
 
-# %% ../nbs/08_backbones.ipynb #0c7c1a12
+# %% ../nbs/08_backbones.ipynb #d2be58a7
 def lm_batch(pr: Prompter, texts: list) -> tuple:
-    "`(ids, labels, mask)` for language modelling: `<eot> text <eot>`, right-padded, causal."
+    "`(ids, labels)` for language modelling: `<eot> text <eot>`, right-padded."
     rows = [[pr.layout.eot_id] + encode_text(pr.tokenizer, t) + [pr.layout.eot_id] for t in texts]
     n = max(map(len, rows))
     ids = torch.tensor([r + [pr.layout.pad_id] * (n - len(r)) for r in rows])
-    labels = ids.masked_fill(ids == pr.layout.pad_id, -100)
-    pad = ids == pr.layout.pad_id
-    allowed = torch.ones(n, n, dtype=torch.bool).tril()[None] & ~pad[:, None, :] | torch.eye(n, dtype=torch.bool)[None]
-    from unictokens.prompting import additive_mask
-    return ids, labels, additive_mask(allowed)
+    return ids, ids.masked_fill(ids == pr.layout.pad_id, -100)
 
-def showo_losses(model: ShowO, pr: Prompter, scenes: list, codes: torch.Tensor, black: torch.Tensor, batch: int,
-                 rng: random.Random, g: torch.Generator, cond_dropout: float, device: str) -> dict:
-    "One step's t2i, mmu and lm losses on samples drawn from the scene pool (codes precomputed)."
-    n, text_len = len(scenes), pr.max_text_len + 1
+def lm_attention_mask(ids: torch.Tensor, layout: VocabLayout) -> torch.Tensor:
+    "(B, 1, L, L) causal additive mask with pad columns blocked (pad rows see themselves)."
+    from unictokens.prompting import additive_mask
+    n, pad = ids.shape[1], ids == layout.pad_id
+    eye = torch.eye(n, dtype=torch.bool, device=ids.device)[None]
+    return additive_mask(torch.ones(n, n, dtype=torch.bool, device=ids.device).tril()[None] & ~pad[:, None, :] | eye)
+
+def showo_batch(pr: Prompter, scenes: list, codes: torch.Tensor, black: torch.Tensor, batch: int, cond_dropout: float,
+                rng: random.Random, g: torch.Generator) -> dict:
+    "One step's t2i, mmu and lm sequences and labels, drawn from the scene pool (codes precomputed)."
+    n = len(scenes)
     idx = torch.randint(n, (batch,), generator=g).tolist()
     t_ids, t_lab = pr.t2i([tw.t2i_text(scenes[i], rng) for i in idx], codes[idx], sample_t2i_mask(batch, codes.shape[1], g), cond_dropout, g)
     convs, img = [], []
@@ -239,23 +268,29 @@ def showo_losses(model: ShowO, pr: Prompter, scenes: list, codes: torch.Tensor, 
         if rng.random() < 0.2: convs.append(tw.fact_conversation(rng)); img.append(black)
         else: convs.append(tw.mmu_conversation(scenes[i], rng)); img.append(codes[i])
     m_ids, m_lab = pr.mmu(torch.stack(img), convs)
-    l_ids, l_lab, l_mask = lm_batch(pr, [tw.lm_text(scenes[i], rng) for i in torch.randint(n, (batch // 4,), generator=g).tolist()])
-    d = lambda *t: [x.to(device) for x in t]
-    t_ids, t_lab, m_ids, m_lab, l_ids, l_lab, l_mask = d(t_ids, t_lab, m_ids, m_lab, l_ids, l_lab, l_mask)
-    return {"t2i": t2i_loss(model(t_ids, t2i_attention_mask(t_ids, pr.layout)), t_lab, text_len),
-            "mmu": mmu_loss(model(m_ids, mmu_attention_mask(m_ids, pr.layout)), m_lab),
-            "lm": 0.5 * mmu_loss(model(l_ids, l_mask), l_lab)}
+    l_ids, l_lab = lm_batch(pr, [tw.lm_text(scenes[i], rng) for i in torch.randint(n, (max(1, batch // 4),), generator=g).tolist()])
+    return dict(t_ids=t_ids, t_lab=t_lab, m_ids=m_ids, m_lab=m_lab, l_ids=l_ids, l_lab=l_lab)
+
+def showo_losses(model: ShowO, b: dict, max_text_len: int, device: str) -> dict:
+    "The t2i, mmu and lm losses of a `showo_batch` (masks are built on the device)."
+    b = {k: v.to(device, non_blocking=True) for k, v in b.items()}
+    L = model.layout
+    return {"t2i": t2i_loss(model(b["t_ids"], t2i_attention_mask(b["t_ids"], L)), b["t_lab"], max_text_len + 1),
+            "mmu": mmu_loss(model(b["m_ids"], mmu_attention_mask(b["m_ids"], L)), b["m_lab"]),
+            "lm": 0.5 * mmu_loss(model(b["l_ids"], lm_attention_mask(b["l_ids"], L)), b["l_lab"])}
 
 def train_showo(pr: Prompter, scenes: list, codes: torch.Tensor, black: torch.Tensor, steps: int, batch: int, lr: float,
-                cond_dropout: float, device: str, seed: int = 0, log=None, budget=None) -> tuple:
+                cond_dropout: float, device: str, seed: int = 0, log=None, budget=None, workers: int = 0) -> tuple:
     "(ShowO, history) pretrained on the anonymous stream over a scene pool."
-    torch.manual_seed(seed); g, rng = torch.Generator().manual_seed(seed), random.Random(seed)
+    from functools import partial
+    torch.manual_seed(seed)
     model = ShowO(toy_showo_config(pr.layout.text_size)).to(device).train()
-    hist = train_loop(list(model.parameters()), lambda s: showo_losses(model, pr, scenes, codes, black, batch, rng, g, cond_dropout, device),
+    stream = batches(partial(showo_batch, pr, scenes, codes, black, batch, cond_dropout), seed, workers)
+    hist = train_loop(list(model.parameters()), lambda s: showo_losses(model, next(stream), pr.max_text_len, device),
                       steps, lr, device, log, time_budget=budget)
     return model.eval(), hist
 
-# %% ../nbs/08_backbones.ipynb #d2be58a7
+# %% ../nbs/08_backbones.ipynb #2a07eec3
 @torch.no_grad()
 def probe_accuracy_on(probe: AttributeProbe, images: torch.Tensor, scenes: list, device: str) -> dict:
     "Per-attribute accuracy of the probe on uint8 pictures with known scenes."
@@ -306,7 +341,7 @@ def clip_top1(clip, tokenizer, images: torch.Tensor, scenes: list, device: str, 
     ft = F.normalize(clip.encode_text(clip_tokens(tokenizer, [tw.caption(s, rng, full=True) for s in scenes[:n]]).to(device)).float(), dim=-1)
     return (fi @ ft.T).argmax(-1).eq(torch.arange(n, device=device)).float().mean().item()
 
-# %% ../nbs/08_backbones.ipynb #2a07eec3
+# %% ../nbs/08_backbones.ipynb #433ea777
 ASSET_FILES = {"magvit": ("magvit", "MAGVIT-v2"), "showo": ("showo", "Show-o"), "clip": ("clip.safetensors", "CLIP"),
                "probe": ("probe.safetensors", "probe")}
 QUALITY_BARS = {"probe_accuracy_min": 0.98, "recon_probe_accuracy_min": 0.95, "t2i_attribute_accuracy": 0.85,
@@ -345,14 +380,15 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
     probe, h_pr = train_probe(images, recons, label_tensor(scenes), cfg.probe_steps, cfg.batch, cfg.lr, device, cfg.seed, say("probe"), B.get("probe"))
     log(f"probe done at {time.time() - t0:.0f} s ({len(h_pr)} steps)")
     tok = tw.toy_tokenizer()
-    clip, h_cl = train_clip(images, scenes, tok, cfg.clip_steps, cfg.batch, cfg.lr, device, cfg.seed, say("clip"), B.get("clip"))
+    clip, h_cl = train_clip(images, scenes, tok, cfg.clip_steps, cfg.batch, cfg.lr, device, cfg.seed, say("clip"), B.get("clip"), cfg.workers)
     log(f"clip done at {time.time() - t0:.0f} s ({len(h_cl)} steps)")
     pr = Prompter(tok, toy_showo_config(len(tok)).layout, max_text_len=40)
     with torch.no_grad():
         codes = torch.cat([vq.encode(to_model(images[i:i + 1000], device)).cpu() for i in range(0, len(images), 1000)])
         held_codes = vq.encode(to_model(held, device)).cpu()
         black = vq.encode(torch.full((1, 3, 64, 64), -1.0, device=device)).cpu()[0]
-    showo, h_so = train_showo(pr, scenes, codes, black, cfg.showo_steps, cfg.batch, cfg.showo_lr, cfg.cond_dropout, device, cfg.seed, say("showo"), B.get("showo"))
+    showo, h_so = train_showo(pr, scenes, codes, black, cfg.showo_steps, cfg.showo_batch, cfg.showo_lr, cfg.cond_dropout, device,
+                              cfg.seed, say("showo"), B.get("showo"), cfg.workers)
     log(f"trained everything at {time.time() - t0:.0f} s; saving, then measuring")
     _save_assets(out, vq, showo, clip, probe)
     pa = probe_accuracy_on(probe, held, held_scenes, device)
@@ -375,7 +411,7 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
     write_json(manifest, out / "manifest.json")
     return manifest
 
-# %% ../nbs/08_backbones.ipynb #433ea777
+# %% ../nbs/08_backbones.ipynb #4f4f17e6
 @dataclass
 class Backbone:
     "What `load_backbone` returns."
@@ -393,7 +429,7 @@ class Backbone:
 
 TOY_ASSETS = Path(tw.__file__).parent / "assets" / "toy"  # inside the installed package
 
-# %% ../nbs/08_backbones.ipynb #e40799df
+# %% ../nbs/08_backbones.ipynb #e94654aa
 def _verify(folder: Path, manifest: dict):
     "Raise unless every file listed in the manifest exists with its sha256."
     bad = [f"{name} ({'missing' if not (folder / name).is_file() else 'sha256 differs'})"
@@ -421,7 +457,7 @@ def load_toy_backbone(folder=TOY_ASSETS, device: str = "cpu") -> Backbone:
     b.prompter  # prepares the tokenizer and checks it against the layout
     return b
 
-# %% ../nbs/08_backbones.ipynb #4f4f17e6
+# %% ../nbs/08_backbones.ipynb #3f569f72
 def load_showo_backbone(repo: str = "showlab/show-o-512x512", magvit: str = "showlab/magvitv2",
                         tokenizer: str = "microsoft/phi-1_5", device: str = "cpu", dtype: torch.dtype | None = None,
                         clip: bool = True, local_files_only: bool | None = None) -> Backbone:
