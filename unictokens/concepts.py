@@ -271,12 +271,25 @@ def init_group(self: ConceptTokens, group: str,
 
 # %% ../nbs/05_concepts.ipynb #b796568f
 @patch
+def with_groups(self: ConceptTokens, **sizes) -> ConceptTokens:
+    "A copy of this concept with more groups (e.g. `gen=8`), existing rows kept exactly."
+    clash = [g for g in sizes if g in self.rows.sizes]
+    if clash: raise ValueError(f"concept {self.identifier} already has group(s) {clash}")
+    order = {**self.rows.sizes, **sizes}
+    rows = ConceptRows({g: order[g] for g in GROUPS if g in order}, self.rows.hidden)
+    with torch.no_grad():
+        for kind in ("embed", "lm_weight", "lm_bias"):
+            for g in self.rows.sizes: getattr(rows, kind)[g].copy_(getattr(self.rows, kind)[g])
+    return ConceptTokens(self.name, self.class_word, rows, self.token_format, {k: v for k, v in self.meta.items() if not k.startswith("_")})
+
+# %% ../nbs/05_concepts.ipynb #9cbfa02b
+@patch
 def parameters_of(self: ConceptTokens, groups: Sequence[str]  # e.g. ("identifier", "und") in stage 3
                  ) -> list:
     "The row parameters of `groups`, for an optimizer; other groups stay exactly as they are."
     return self.rows.group_parameters(groups)
 
-# %% ../nbs/05_concepts.ipynb #79916a4d
+# %% ../nbs/05_concepts.ipynb #9588dbf4
 FORMAT, FORMAT_VERSION = "unictokens-concept", 1
 TENSORS_FILE, MANIFEST_FILE = "concept.safetensors", "concept.json"
 
@@ -311,7 +324,7 @@ def save(self: ConceptTokens, out_dir  # folder to write (created)
         write_json({**self.manifest(), "tensors_sha256": _sha256(d / TENSORS_FILE)}, d / MANIFEST_FILE)
     return Path(out_dir)
 
-# %% ../nbs/05_concepts.ipynb #0ee2caa0
+# %% ../nbs/05_concepts.ipynb #6312f8b9
 _REQUIRED = {"format": str, "format_version": int, "name": str, "class": str, "token_format": str, "groups": dict,
              "hidden_size": int, "tensors_sha256": str}
 
@@ -353,14 +366,14 @@ def load(cls: ConceptTokens, concept_dir,  # a folder written by `save`
     if model is not None: ct.check_backbone(model, str(d / MANIFEST_FILE))
     return ct
 
-# %% ../nbs/05_concepts.ipynb #fe1e37bb
+# %% ../nbs/05_concepts.ipynb #15ecc254
 @patch
 def for_backbone(self: ConceptTokens, model: ShowO) -> ConceptTokens:
     "Record `model`'s id and fingerprint in the manifest (done when training starts)."
     self.meta["backbone"] = {"id": model.source or "unnamed", **backbone_fingerprint(model)}
     return self
 
-# %% ../nbs/05_concepts.ipynb #59bbf336
+# %% ../nbs/05_concepts.ipynb #62b61418
 @dataclass(frozen=True)
 class LoraSpec:
     "LoRA settings (the release's stage-1 defaults)."
@@ -381,7 +394,7 @@ def _inject_lora(model: ShowO, spec: LoraSpec, owner: str) -> dict:
     model.__dict__["_lora_owner"] = owner
     return {n.replace(".default", ""): p for n, p in model.showo.named_parameters() if "lora_" in n}
 
-# %% ../nbs/05_concepts.ipynb #4d818e76
+# %% ../nbs/05_concepts.ipynb #b61dbd6c
 @patch
 def enable_lora(self: ConceptTokens, model: ShowO, spec: LoraSpec = LoraSpec()) -> list:
     "Give this concept LoRA adapters in `model`; returns their parameters (to train with the rows)."
@@ -408,7 +421,7 @@ def _restore_lora(self: ConceptTokens, model: ShowO):
         for n, p in params.items(): p.copy_(saved[n])
     self.meta["_lora_tensors"] = params
 
-# %% ../nbs/05_concepts.ipynb #b0be7b70
+# %% ../nbs/05_concepts.ipynb #57d25d10
 _RELEASE_GROUPS = {17: (1, dict(shared=16)), 25: (2, dict(shared=16, gen=8)), 33: (3, dict(shared=16, gen=8, und=8))}
 
 def _load_tensor(path: Path) -> torch.Tensor:

@@ -132,7 +132,10 @@ def embed(self: ShowO, input_ids: torch.Tensor  # (B, L) ids of `self.layout`
     extra = torch.cat([r.rows()[0] for r in self.concept_rows]).to(table.weight.dtype)  # (n, hidden)
     x = table(src.clamp(min=0))
     k = (input_ids - base.image_offset).clamp(0, extra.shape[0] - 1)  # new concept ids start at base.image_offset
-    return torch.where((src < 0)[..., None], extra[k], x)
+    # a one-hot product, not extra[k]: indexing's backward is a scatter-add whose order varies between CPU threads,
+    # and the same seed must give the same concept file
+    rows = F.one_hot(k, extra.shape[0]).to(extra.dtype) @ extra  # (B, L, hidden)
+    return torch.where((src < 0)[..., None], rows, x)
 
 @patch
 def logits(self: ShowO, h: torch.Tensor  # (B, L, hidden) final hidden states

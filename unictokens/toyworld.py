@@ -401,6 +401,7 @@ def pretraining_stream(seed: int = 0) -> Iterator[dict]:
 _TEMPLATE_WORDS = ("a photo of the with on in at facing wearing big small has its it lives and likes to is this "
                    "What colour pattern does have mark Where Which way Is or wearing Nothing No Yes Big Small A Can you see "
                    "image Does picture show what else do know about live like In To sky room grass beach snow night out "
+                   "middle face detail "  # the recipe's perception prompts ("in the middle of the photo", "'s face in detail")
                    "USER ASSISTANT : ? . , ' s").split()
 
 def vocabulary() -> list:
