@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'cmd_pretrain_toy',
-           'build_parser', 'run', 'main']
+__all__ = ['tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'cmd_pretrain_toy', 'cmd_train',
+           'cmd_generate', 'cmd_ask', 'build_parser', 'run', 'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -93,7 +93,33 @@ def cmd_pretrain_toy(a: argparse.Namespace) -> dict:
     cfg.seed = a.seed
     return pretrain_toy(a.out, cfg, a.device, log=lambda m: print(m, flush=True))
 
-# %% ../nbs/11_cli.ipynb #278da5dc
+# %% ../nbs/11_cli.ipynb #dcee1d44
+def _backbone(name):
+    from unictokens.backbones import load_backbone
+    return load_backbone(name)
+
+def cmd_train(a: argparse.Namespace) -> Path:
+    "Train a concept through the stages; prints the final concept folder last."
+    from unictokens.stages import train
+    stages = tuple(int(s) for s in a.stages.split(","))
+    final = train(a.concept, a.data_root, _backbone(a.backbone), stages, a.out or f"runs/{a.concept}", a.seed, a.preset)
+    print(final)
+    return final
+
+def cmd_generate(a: argparse.Namespace) -> list:
+    "Generate pictures of a prompt with one or more concepts."
+    from unictokens.stages import generate
+    pics = generate(_backbone(a.backbone), a.concept, a.prompt, a.n, a.steps, a.guidance, a.seed)
+    paths = save_images(pics, Path(a.out))
+    print(paths[-1]); return paths
+
+def cmd_ask(a: argparse.Namespace) -> str:
+    "Answer a question about an image (or, with no image, the text-only form)."
+    from unictokens.stages import ask
+    answer = ask(_backbone(a.backbone), a.concept, a.question, a.image)
+    print(answer); return answer
+
+# %% ../nbs/11_cli.ipynb #daca48e8
 def build_parser() -> argparse.ArgumentParser:
     "The `unictokens` argument parser."
     p = argparse.ArgumentParser(prog="unictokens", description="Unified concept tokens for Show-o (UniCTokens).")
@@ -120,6 +146,19 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--seed", type=int, default=0); pt.add_argument("--smoke", action="store_true", help="a few steps only")
     pt.add_argument("--quick", action="store_true", help="a two-minute GPU rehearsal of the whole run")
     pt.set_defaults(func=cmd_pretrain_toy)
+    tr = sub.add_parser("train", help="train a concept through the three stages")
+    tr.add_argument("--concept", required=True); tr.add_argument("--data-root", default=None, help="default: a toy world made on the fly")
+    tr.add_argument("--backbone", default="toy", help="toy, a folder pretrain-toy wrote, or a Show-o hub id / folder")
+    tr.add_argument("--stages", default="1,2,3"); tr.add_argument("--out", default=None); tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--preset", default="tiny", choices=["tiny", "paper"]); tr.set_defaults(func=cmd_train)
+    ge = sub.add_parser("generate", help="draw a prompt that mentions concepts")
+    ge.add_argument("prompt"); ge.add_argument("--concept", action="append", required=True, help="a concept folder (repeatable)")
+    ge.add_argument("--backbone", default="toy"); ge.add_argument("--n", type=int, default=4); ge.add_argument("--steps", type=int, default=16)
+    ge.add_argument("--guidance", type=float, default=2.0); ge.add_argument("--seed", type=int, default=0)
+    ge.add_argument("--out", default="out/generate"); ge.set_defaults(func=cmd_generate)
+    ak = sub.add_parser("ask", help="ask about a concept (with --image, about a picture)")
+    ak.add_argument("question"); ak.add_argument("--concept", action="append", required=True, help="a concept folder (repeatable)")
+    ak.add_argument("--image", default=None); ak.add_argument("--backbone", default="toy"); ak.set_defaults(func=cmd_ask)
     return p
 
 def run(argv: list | None = None):

@@ -18,7 +18,7 @@ from .sampling import t2i_generate
 
 # %% auto #0
 __all__ = ['PerceptionConfig', 'StageConfig', 'paper_stage', 'tiny_stage', 'init_rows', 'whiteout', 'perception_pictures',
-           'latest_checkpoint', 'data_hash', 'train_stage', 'train']
+           'latest_checkpoint', 'data_hash', 'train_stage', 'train', 'load_concepts', 'generate', 'ask']
 
 # %% ../nbs/09_stages.ipynb #2c71cbb0
 @dataclass
@@ -242,3 +242,40 @@ def train(concept: str, data_root=None, backbone=None, stages=(1, 2, 3), out_dir
         history += res["history"]; log(f"stage {s}: {res['seconds']:.1f} s, concept file in {res['concept_dir']}")
         write_json(history, out / "history.json")
     return res["concept_dir"]
+
+# %% ../nbs/09_stages.ipynb #89e17f86
+def load_concepts(backbone, concept_dirs) -> tuple:
+    "`(concepts, prompter)`: the concept folders loaded (checked against the backbone) and attached."
+    dirs = [concept_dirs] if isinstance(concept_dirs, (str, Path)) else list(concept_dirs)
+    cts = [ConceptTokens.load(d, backbone.showo) for d in dirs]
+    detach_concepts(backbone.showo)
+    return cts, attach_concepts(backbone.showo, backbone.tokenizer, cts)
+
+@torch.no_grad()
+def generate(backbone, concept_dirs, prompt: str, n: int = 4, steps: int = 16, guidance: float = 2.0, seed: int = 0) -> list:
+    "PIL pictures of `prompt` (which mentions `<c>`) with the concepts attached."
+    from unictokens.magvit import to_pil
+    cts, pr = load_concepts(backbone, concept_dirs)
+    try:
+        dev = next(backbone.showo.parameters()).device
+        codes = t2i_generate(backbone.showo, pr, [expand_t2i(prompt, cts)] * n, steps=steps, guidance=guidance,
+                             generator=torch.Generator(device=dev).manual_seed(seed))
+        return to_pil(backbone.magvit.decode(codes))
+    finally: detach_concepts(backbone.showo)
+
+@torch.no_grad()
+def ask(backbone, concept_dirs, question: str, image=None,  # a PIL image or a path; None: the text-only form
+        resolution: int | None = None, max_new_tokens: int = 40) -> str:
+    "The greedy answer to `question` about `image` (or, without one, about the black image, as UnifyBench asks)."
+    from PIL import Image
+    from unictokens.concepts import mmu_system
+    from unictokens.sampling import mmu_generate
+    cts, pr = load_concepts(backbone, concept_dirs)
+    try:
+        res = resolution or math.isqrt(backbone.showo.config.num_vq_tokens) * backbone.magvit.downsample  # e.g. 8 x 8 codes -> 64 px
+        im = Image.new("RGB", (res, res)) if image is None else (load_image(Path(image)) if not isinstance(image, Image.Image) else image)
+        dev = next(backbone.showo.parameters()).device
+        codes = backbone.magvit.encode(image_transform(im.convert("RGB"), res)[None].to(dev))
+        prefix = pr.mmu_prefix(codes, question, system=mmu_system(question, cts))
+        return pr.tokenizer.decode(mmu_generate(backbone.showo, prefix, max_new_tokens)[0], skip_special_tokens=True).strip()
+    finally: detach_concepts(backbone.showo)

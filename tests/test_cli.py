@@ -1,0 +1,36 @@
+"The command line end to end on a tiny backbone folder: pretrain-toy --smoke, train, generate, ask."
+import subprocess, sys
+from pathlib import Path
+
+import pytest
+
+from unictokens.cli import run
+
+
+@pytest.fixture(scope="module")
+def backbone_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bb") / "toy"
+    run(["pretrain-toy", str(d), "--device", "cpu", "--smoke"])
+    return d
+
+
+def test_train_generate_ask(backbone_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    final = run(["train", "--concept", "bo", "--backbone", str(backbone_dir), "--stages", "1", "--out", str(out)])
+    assert capsys.readouterr().out.strip().splitlines()[-1] == str(final) == str(out / "stage1")
+    assert {"stage1", "history.json", "config.json", "checkpoints"} <= {p.name for p in out.iterdir()}
+    paths = run(["generate", "A photo of <bo> on the beach.", "--concept", str(final), "--backbone", str(backbone_dir),
+                 "--n", "2", "--steps", "2", "--out", str(tmp_path / "gen")])
+    assert [p.name for p in paths] == ["sample_0.png", "sample_1.png", "sample_grid.png"]
+    assert isinstance(run(["ask", "What colour is <bo>?", "--concept", str(final), "--backbone", str(backbone_dir)]), str)
+
+
+def test_stage_before_its_predecessor_is_refused(backbone_dir, tmp_path):
+    with pytest.raises(FileNotFoundError, match="run stage 1 first"):
+        run(["train", "--concept", "bo", "--backbone", str(backbone_dir), "--stages", "2", "--out", str(tmp_path / "r")])
+
+
+def test_console_script_exits_nonzero_on_bad_data(tmp_path):
+    r = subprocess.run([sys.executable, "-c", "from unictokens.cli import main; main()", "validate", str(tmp_path / "nothing")],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "nothing there" in r.stdout
