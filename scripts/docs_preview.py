@@ -61,7 +61,7 @@ def main():
     for p in pages:
         nb = tag_echo_false(nbformat.read(p, as_version=4))
         body, _ = html.from_notebook_node(nb)
-        name = "index" if p.stem == "index" else re.sub(r"^\d+_", "", p.stem)
+        name = "index" if p.stem == "index" else re.sub(r"^\d+[a-z]?_", "", p.stem)
         (out / f"{name}.html").write_text(body)
         print("wrote", out / f"{name}.html")
     if not a.no_readme:
