@@ -16,6 +16,7 @@ from .magvit import MAGVITv2, MAGVITv2Config
 from .showo import ShowO, ShowOConfig, t2i_loss, mmu_loss
 from .sampling import t2i_generate, mmu_generate
 from . import toyworld as tw
+from .checkpoints import file_sha256
 
 # %% auto #0
 __all__ = ['T2I_CHECKED', 'ASSET_FILES', 'QUALITY_BARS', 'TOY_ASSETS', 'render_pool', 'to_model', 'label_tensor',
@@ -349,8 +350,6 @@ QUALITY_BARS = {"probe_accuracy_min": 0.98, "recon_probe_accuracy_min": 0.95, "t
 
 def _half(sd: dict) -> dict: return {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
 
-def _sha256(p: Path) -> str: return hashlib.sha256(p.read_bytes()).hexdigest()
-
 def _git_commit() -> str:
     try: return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(tw.__file__).parent).stdout.strip() or "unknown"
     except Exception: return "unknown"
@@ -407,7 +406,7 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
                 "probe_accuracy": pa, "recon_probe_accuracy": ra,
                 "steps": {name: len(h) for name, h in (("magvit", h_vq), ("probe", h_pr), ("clip", h_cl), ("showo", h_so))},
                 "loss_curves": {name: h[:: max(1, len(h) // 100)] for name, h in (("magvit", h_vq), ("probe", h_pr), ("clip", h_cl), ("showo", h_so))},
-                "sha256": {str(p.relative_to(out)): _sha256(p) for p in files}}
+                "sha256": {str(p.relative_to(out)): file_sha256(p) for p in files}}
     write_json(manifest, out / "manifest.json")
     return manifest
 
@@ -433,7 +432,7 @@ TOY_ASSETS = Path(tw.__file__).parent / "assets" / "toy"  # inside the installed
 def _verify(folder: Path, manifest: dict):
     "Raise unless every file listed in the manifest exists with its sha256."
     bad = [f"{name} ({'missing' if not (folder / name).is_file() else 'sha256 differs'})"
-           for name, digest in manifest["sha256"].items() if not (folder / name).is_file() or _sha256(folder / name) != digest]
+           for name, digest in manifest["sha256"].items() if not (folder / name).is_file() or file_sha256(folder / name) != digest]
     if bad: raise ValueError(f"{folder}: the toy backbone's files do not match manifest.json: {bad}")
 
 def load_toy_backbone(folder=TOY_ASSETS, device: str = "cpu") -> Backbone:

@@ -4,14 +4,15 @@
 
 # %% ../nbs/01a_checkpoints.ipynb #fddbf9cc
 from __future__ import annotations
-import json, os, shutil
+import hashlib, json, os, shutil
 from contextlib import contextmanager
 from pathlib import Path
 import torch
 
 # %% auto #0
 __all__ = ['looks_like_path', 'resolve_files', 'list_items', 'check_state_dict', 'file_shapes', 'read_safetensors',
-           'check_materialised', 'atomic_path', 'write_json', 'write_safetensors', 'atomic_dir', 'interrupted_copies']
+           'check_materialised', 'atomic_path', 'file_sha256', 'write_json', 'write_safetensors', 'atomic_dir',
+           'interrupted_copies']
 
 # %% ../nbs/01a_checkpoints.ipynb #dec7d8d4
 def looks_like_path(s: str  # what the user passed
@@ -105,6 +106,13 @@ def atomic_path(path: str | os.PathLike  # the file to (re)write
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+def file_sha256(path) -> str:
+    "Hex sha256 of a file's bytes, read in chunks."
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
+    return h.hexdigest()
 
 def write_json(obj, path, indent: int = 2) -> Path:
     "Write `obj` as JSON to `path` atomically."

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from .vocab import VocabLayout
 from .prompting import Prompter, encode_text, prepare_tokenizer
 from .showo import ShowO, ConceptRows
-from .checkpoints import atomic_dir, interrupted_copies, write_json, write_safetensors, read_safetensors
+from .checkpoints import atomic_dir, interrupted_copies, file_sha256, write_json, write_safetensors, read_safetensors
 
 # %% auto #0
 __all__ = ['GROUPS', 'PAPER_GROUP_SIZES', 'FORMAT', 'FORMAT_VERSION', 'TENSORS_FILE', 'MANIFEST_FILE', 'ConceptTokens',
@@ -293,12 +293,6 @@ def parameters_of(self: ConceptTokens, groups: Sequence[str]  # e.g. ("identifie
 FORMAT, FORMAT_VERSION = "unictokens-concept", 1
 TENSORS_FILE, MANIFEST_FILE = "concept.safetensors", "concept.json"
 
-def _sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
-    return h.hexdigest()
-
 @patch
 def tensors(self: ConceptTokens) -> dict:
     "The tensors of the concept file: `embed.<group>`, `lm_weight.<group>`, `lm_bias.<group>` (+ `lora.*`)."
@@ -321,7 +315,7 @@ def save(self: ConceptTokens, out_dir  # folder to write (created)
     "Write `concept.safetensors` and `concept.json` to `out_dir`, replacing an earlier concept there as a whole."
     with atomic_dir(out_dir, allowed=(TENSORS_FILE, MANIFEST_FILE)) as d:
         write_safetensors(self.tensors(), d / TENSORS_FILE, metadata={"format": "pt"})
-        write_json({**self.manifest(), "tensors_sha256": _sha256(d / TENSORS_FILE)}, d / MANIFEST_FILE)
+        write_json({**self.manifest(), "tensors_sha256": file_sha256(d / TENSORS_FILE)}, d / MANIFEST_FILE)
     return Path(out_dir)
 
 # %% ../nbs/05_concepts.ipynb #6312f8b9
@@ -350,7 +344,7 @@ def load(cls: ConceptTokens, concept_dir,  # a folder written by `save`
     d = Path(concept_dir)
     m = _read_manifest(d / MANIFEST_FILE)
     if not (d / TENSORS_FILE).is_file(): raise FileNotFoundError(f"{d / TENSORS_FILE} not found")
-    if _sha256(d / TENSORS_FILE) != m["tensors_sha256"]:
+    if file_sha256(d / TENSORS_FILE) != m["tensors_sha256"]:
         raise ValueError(f"{d / TENSORS_FILE} does not match {MANIFEST_FILE} (truncated, corrupt, or an interrupted save)")
     rows = ConceptRows(m["groups"], m["hidden_size"])
     lora_shapes = {f"lora.{k}": tuple(v) for k, v in (m.get("lora") or {}).get("shapes", {}).items()}
