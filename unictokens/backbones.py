@@ -19,7 +19,7 @@ from . import toyworld as tw
 from .checkpoints import file_sha256
 
 # %% auto #0
-__all__ = ['T2I_CHECKED', 'ASSET_FILES', 'QUALITY_BARS', 'TOY_ASSETS', 'render_pool', 'to_model', 'label_tensor',
+__all__ = ['T2I_CHECKED', 'ASSET_FILES', 'QUALITY_BARS', 'PARTS', 'TOY_ASSETS', 'render_pool', 'to_model', 'label_tensor',
            'AttributeProbe', 'toy_magvit_config', 'toy_showo_config', 'toy_clip', 'clip_tokens', 'PretrainConfig',
            'train_loop', 'BatchStream', 'batches', 'train_magvit', 'reconstruct', 'train_probe', 'clip_batch',
            'train_clip', 'lm_batch', 'lm_attention_mask', 'showo_batch', 'showo_losses', 'train_showo',
@@ -121,7 +121,7 @@ class PretrainConfig:
     pool: int = 40_000  # rendered training scenes
     heldout: int = 2_000  # rendered held-out scenes (quality figures)
     magvit_steps: int = 6_000
-    probe_steps: int = 3_000
+    probe_steps: int = 5_000
     clip_steps: int = 3_000
     showo_steps: int = 8_000
     batch: int = 256  # MAGVIT-v2, probe, CLIP
@@ -130,7 +130,7 @@ class PretrainConfig:
     showo_lr: float = 5e-4
     cond_dropout: float = 0.1
     workers: int = 8
-    budgets: dict = field(default_factory=lambda: {"magvit": 75, "probe": 30, "clip": 30, "showo": 170})  # seconds per model
+    budgets: dict = field(default_factory=lambda: {"magvit": 330, "probe": 45, "clip": 50, "showo": 300})  # seconds per model
     n_eval: int = 300  # held-out scenes for the t2i and mmu figures
 
     @classmethod
@@ -363,32 +363,63 @@ def _save_assets(out: Path, vq, showo, clip, probe):
     write_safetensors(_half(probe.state_dict()), out / "probe.safetensors")
     write_json(tw.vocabulary(), out / "vocabulary.json")
 
-def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu", log=print) -> dict:
-    "Pretrain the toy backbone and write it with its manifest to `out_dir`; returns the manifest."
+PARTS = ("magvit", "probe", "clip", "showo")  # training order
+
+def _build(name: str, text_size: int) -> nn.Module:
+    "A fresh model of one part (the weights `pretrain_toy` keeps in `parts/`)."
+    return {"magvit": lambda: MAGVITv2(toy_magvit_config()), "probe": AttributeProbe, "clip": lambda: toy_clip(text_size),
+            "showo": lambda: ShowO(toy_showo_config(text_size))}[name]()
+
+def _part(out: Path, name: str, text_size: int, device: str, train, log) -> tuple:
+    """`(model, record)`: train one model and keep it (float16) in `out/parts/NAME.*`, or reuse what an earlier run kept.
+    Either way the model returned is the one read back from that file, so later models train on exactly the shipped
+    weights and a run split over calls equals one that is not."""
+    from safetensors.torch import load_file
     from unictokens.checkpoints import write_json, write_safetensors
+    w, r = out / "parts" / f"{name}.safetensors", out / "parts" / f"{name}.json"
+    if w.is_file() and r.is_file(): log(f"{name}: reusing {w} from an earlier run")
+    else:
+        t = time.time(); m, hist = train()
+        record = {"seconds": round(time.time() - t, 1), "steps": len(hist), "history": hist,
+                  "card": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"}
+        write_safetensors({k: v.detach().cpu().contiguous() for k, v in _half(m.state_dict()).items()}, w)
+        write_json(record, r)  # written last: a part counts as done only once both files exist
+        log(f"{name} done in {record['seconds']:.0f} s ({len(hist)} steps), kept in {w}")
+    m = _build(name, text_size); m.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in load_file(w).items()})
+    return m.to(device).eval(), json.loads(r.read_text())
+
+def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu", log=print,
+                 stop_after: str | None = None,  # one of PARTS: train up to it and return None (a later call goes on)
+                 command: str | None = None) -> dict | None:
+    "Pretrain the toy backbone and write it with its manifest to `out_dir`; returns the manifest."
+    from unictokens.checkpoints import write_json
+    if stop_after not in (None, *PARTS): raise ValueError(f"stop_after must be one of {PARTS}, got {stop_after!r}")
     cfg, out, t0 = cfg or PretrainConfig.gpu(), Path(out_dir), time.time()
     say = lambda name: (lambda s, l: log(f"{name} step {s}: " + ", ".join(f"{k} {v:.4f}" for k, v in l.items())))
     log(f"rendering {cfg.pool} + {cfg.heldout} scenes with {cfg.workers} workers on {device}")
     scenes, images = render_pool(cfg.pool, cfg.seed, cfg.workers)
     held_scenes, held = render_pool(cfg.heldout, cfg.seed + 1000, cfg.workers)
     log(f"rendered {len(images)} + {len(held)} scenes in {time.time() - t0:.0f} s")
-    B = cfg.budgets if device.startswith("cuda") else {}
-    vq, h_vq = train_magvit(images, cfg.magvit_steps, cfg.batch, cfg.lr, device, cfg.seed, say("magvit"), B.get("magvit"))
-    log(f"magvit done at {time.time() - t0:.0f} s ({len(h_vq)} steps)")
-    recons = reconstruct(vq, images, device)
-    probe, h_pr = train_probe(images, recons, label_tensor(scenes), cfg.probe_steps, cfg.batch, cfg.lr, device, cfg.seed, say("probe"), B.get("probe"))
-    log(f"probe done at {time.time() - t0:.0f} s ({len(h_pr)} steps)")
-    tok = tw.toy_tokenizer()
-    clip, h_cl = train_clip(images, scenes, tok, cfg.clip_steps, cfg.batch, cfg.lr, device, cfg.seed, say("clip"), B.get("clip"), cfg.workers)
-    log(f"clip done at {time.time() - t0:.0f} s ({len(h_cl)} steps)")
-    pr = Prompter(tok, toy_showo_config(len(tok)).layout, max_text_len=40)
+    B, tok = (cfg.budgets if device.startswith("cuda") else {}), tw.toy_tokenizer()
+    n_text = len(tok)  # before `Prompter` adds its specials (CLIP and the layout count the plain vocabulary)
+    part = lambda name, train: _part(out, name, n_text, device, train, log)
+    vq, r_vq = part("magvit", lambda: train_magvit(images, cfg.magvit_steps, cfg.batch, cfg.lr, device, cfg.seed, say("magvit"), B.get("magvit")))
+    if stop_after == "magvit": return None
+    probe, r_pr = part("probe", lambda: train_probe(images, reconstruct(vq, images, device), label_tensor(scenes), cfg.probe_steps,
+                                                    cfg.batch, cfg.lr, device, cfg.seed, say("probe"), B.get("probe")))
+    if stop_after == "probe": return None
+    clip, r_cl = part("clip", lambda: train_clip(images, scenes, tok, cfg.clip_steps, cfg.batch, cfg.lr, device, cfg.seed,
+                                                 say("clip"), B.get("clip"), cfg.workers))
+    if stop_after == "clip": return None
+    pr = Prompter(tok, toy_showo_config(n_text).layout, max_text_len=40)
     with torch.no_grad():
         codes = torch.cat([vq.encode(to_model(images[i:i + 1000], device)).cpu() for i in range(0, len(images), 1000)])
         held_codes = vq.encode(to_model(held, device)).cpu()
         black = vq.encode(torch.full((1, 3, 64, 64), -1.0, device=device)).cpu()[0]
-    showo, h_so = train_showo(pr, scenes, codes, black, cfg.showo_steps, cfg.showo_batch, cfg.showo_lr, cfg.cond_dropout, device,
-                              cfg.seed, say("showo"), B.get("showo"), cfg.workers)
-    log(f"trained everything at {time.time() - t0:.0f} s; saving, then measuring")
+    showo, r_so = part("showo", lambda: train_showo(pr, scenes, codes, black, cfg.showo_steps, cfg.showo_batch, cfg.showo_lr,
+                                                    cfg.cond_dropout, device, cfg.seed, say("showo"), B.get("showo"), cfg.workers))
+    if stop_after == "showo": return None
+    log(f"all four trained at {time.time() - t0:.0f} s; saving, then measuring")
     _save_assets(out, vq, showo, clip, probe)
     pa = probe_accuracy_on(probe, held, held_scenes, device)
     ra = probe_accuracy_on(probe, reconstruct(vq, held, device), held_scenes, device)
@@ -398,14 +429,16 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
                "mmu_exact_match": mmu_exact_match(showo, pr, held_scenes[:n_eval], held_codes[:n_eval], black),
                "clip_top1": clip_top1(clip, tok, held, held_scenes, device, n=min(100, len(held)))}
     log(f"quality at {time.time() - t0:.0f} s: " + json.dumps({k: round(v, 4) for k, v in quality.items()}))
-    files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")
+    records = {"magvit": r_vq, "probe": r_pr, "clip": r_cl, "showo": r_so}
+    files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json" and "parts" not in p.relative_to(out).parts)
     manifest = {"format": "unictokens-toy-backbone", "version": 1, "config": asdict(cfg), "device": device,
                 "card": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu", "git_commit": _git_commit(),
-                "command": f"unictokens pretrain-toy {out_dir} --device {device}", "wall_time_s": round(time.time() - t0, 1),
-                "torch": torch.__version__, "quality": quality, "quality_bars": QUALITY_BARS,
+                "command": command or f"unictokens pretrain-toy {out_dir} --device {device}",
+                "wall_time_s": round(time.time() - t0, 1), "torch": torch.__version__,
+                "quality": quality, "quality_bars": QUALITY_BARS, "passes_bars": all(quality[k] >= v for k, v in QUALITY_BARS.items()),
                 "probe_accuracy": pa, "recon_probe_accuracy": ra,
-                "steps": {name: len(h) for name, h in (("magvit", h_vq), ("probe", h_pr), ("clip", h_cl), ("showo", h_so))},
-                "loss_curves": {name: h[:: max(1, len(h) // 100)] for name, h in (("magvit", h_vq), ("probe", h_pr), ("clip", h_cl), ("showo", h_so))},
+                "parts": {k: {"seconds": r["seconds"], "steps": r["steps"], "card": r["card"]} for k, r in records.items()},
+                "loss_curves": {k: r["history"][:: max(1, len(r["history"]) // 100)] for k, r in records.items()},
                 "sha256": {str(p.relative_to(out)): file_sha256(p) for p in files}}
     write_json(manifest, out / "manifest.json")
     return manifest

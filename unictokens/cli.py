@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_cli.ipynb #4a6b4f8c
 from __future__ import annotations
-import argparse, sys, time
+import argparse, shlex, sys, time
 from pathlib import Path
 import torch
 
@@ -91,7 +91,16 @@ def cmd_pretrain_toy(a: argparse.Namespace) -> dict:
     from unictokens.backbones import pretrain_toy, PretrainConfig
     cfg = PretrainConfig.smoke() if a.smoke else PretrainConfig.quick() if a.quick else PretrainConfig.gpu()
     cfg.seed = a.seed
-    return pretrain_toy(a.out, cfg, a.device, log=lambda m: print(m, flush=True))
+    for b in a.budget or []:
+        name, _, sec = b.partition("=")
+        if name not in cfg.budgets or not sec.replace(".", "", 1).isdigit():
+            raise SystemExit(f"--budget {b!r}: expected NAME=SECONDS with NAME one of {sorted(cfg.budgets)}")
+        cfg.budgets[name] = float(sec)
+    m = pretrain_toy(a.out, cfg, a.device, log=lambda m: print(m, flush=True), stop_after=a.stop_after,
+                     command="unictokens " + " ".join(shlex.quote(x) for x in sys.argv[1:]))
+    print(f"stopped after {a.stop_after}; run the same command without --stop-after to go on" if m is None else
+          f"wrote the toy backbone to {a.out} ({'passes' if m['passes_bars'] else 'misses'} the quality bars)")
+    return m
 
 # %% ../nbs/11_cli.ipynb #dcee1d44
 def _backbone(name):
@@ -145,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("out"); pt.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     pt.add_argument("--seed", type=int, default=0); pt.add_argument("--smoke", action="store_true", help="a few steps only")
     pt.add_argument("--quick", action="store_true", help="a two-minute GPU rehearsal of the whole run")
+    pt.add_argument("--budget", action="append", metavar="NAME=SECONDS", help="GPU time budget of one model (repeatable)")
+    pt.add_argument("--stop-after", choices=["magvit", "probe", "clip", "showo"], help="train up to this model, then stop")
     pt.set_defaults(func=cmd_pretrain_toy)
     tr = sub.add_parser("train", help="train a concept through the three stages")
     tr.add_argument("--concept", required=True); tr.add_argument("--data-root", default=None, help="default: a toy world made on the fly")

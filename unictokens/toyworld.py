@@ -99,6 +99,8 @@ def _body(cls: str, box: tuple) -> tuple:
         if cls == "woman": d.polygon([(cx, top), (x0, y1 - h * 0.12), (x1, y1 - h * 0.12)], fill=255)
         else: d.rectangle([x0 + w * 0.18, top, x1 - w * 0.18, y1 - h * 0.25], fill=255)
         for lx in (cx - w * 0.14, cx + w * 0.06): d.rectangle([lx, y1 - h * 0.26, lx + w * 0.08, y1], fill=255)
+        d.polygon([(cx + hr * 0.8, head[1] - hr * 0.3), (cx + hr * 1.45, head[1] + hr * 0.15), (cx + hr * 0.8, head[1] + hr * 0.4)], fill=255)  # nose
+        d.rectangle([cx, top + h * 0.1, x1 + w * 0.02, top + h * 0.17], fill=255)  # an arm held out in front
         centre, neck = (cx, (top + y1) / 2 - h * 0.05), (cx, top)
         eye, crown = (cx + hr * 0.3, head[1] - hr * 0.1), (cx, y0)
         r = hr
@@ -124,11 +126,14 @@ def _body(cls: str, box: tuple) -> tuple:
         elif cls == "vase":
             d.ellipse([x0 + w * 0.1, y0 + h * 0.35, x1 - w * 0.1, y1], fill=255)
             d.rectangle([cx - w * 0.14, y0 + h * 0.1, cx + w * 0.14, y0 + h * 0.5], fill=255)
+            d.ellipse([x1 - w * 0.24, y0 + h * 0.45, x1 + w * 0.04, y0 + h * 0.68], fill=255)  # a lug in front
             top = y0 + h * 0.1
         else:  # lamp
             d.polygon([(cx - w * 0.18, y0 + h * 0.1), (cx + w * 0.18, y0 + h * 0.1), (x1 - w * 0.05, y0 + h * 0.45), (x0 + w * 0.05, y0 + h * 0.45)], fill=255)
             d.rectangle([cx - w * 0.05, y0 + h * 0.45, cx + w * 0.05, y1 - h * 0.1], fill=255)
             d.rectangle([x0 + w * 0.2, y1 - h * 0.12, x1 - w * 0.2, y1], fill=255)
+            d.rectangle([x1 - w * 0.16, y0 + h * 0.4, x1 - w * 0.09, y0 + h * 0.68], fill=255)  # a pull cord in front
+            d.ellipse([x1 - w * 0.2, y0 + h * 0.64, x1 - w * 0.05, y0 + h * 0.76], fill=255)
             top = y0 + h * 0.1
         centre = (cx - (w * 0.1 if cls == "cup" else 0), (top + y1) / 2 + (h * 0.1 if cls == "lamp" else 0))
         if cls == "lamp": centre = (cx, y0 + h * 0.3)
@@ -190,12 +195,14 @@ def render(s: Scene) -> Image.Image:
         r = min(anchors["w"], anchors["h"]) * (0.2 if s.size == "large" else 0.24)
         (_star if s.mark == "star" else _heart)(d, anchors["centre"], r, (255, 235, 60) if s.mark == "star" else (230, 30, 90))
     if s.accessory != "none": _accessory(d, s.accessory, COLOURS[s.accessory_colour], anchors)
-    if s.facing == "left": layer = layer.transpose(Image.FLIP_LEFT_RIGHT)
+    if s.facing == "left":  # mirror the subject about its own centre (x -> 2 cx - x), keeping its position
+        mirrored = Image.new("RGBA", (_S, _S), (0, 0, 0, 0))
+        mirrored.paste(layer.transpose(Image.FLIP_LEFT_RIGHT), (2 * cx - _S, 0)); layer = mirrored
     im = _background(s.background).convert("RGBA")
     im.alpha_composite(layer)
     return im.convert("RGB").reduce(2)
 
-# %% ../nbs/07_toyworld.ipynb #28a5c463
+# %% ../nbs/07_toyworld.ipynb #0c93a607
 @dataclass(frozen=True)
 class ToyConcept:
     "A toy concept: a fixed visible subject and facts never shown in its training pictures."
@@ -219,7 +226,7 @@ class ToyConcept:
 
     def visible(self) -> tuple: return (self.cls, self.colour, self.pattern, self.mark)  # what identifies it
 
-# %% ../nbs/07_toyworld.ipynb #0c93a607
+# %% ../nbs/07_toyworld.ipynb #7081c1c0
 def describe(c) -> str:
     "'a red striped cat with a star' (for a ToyConcept or a Scene)."
     pattern = "" if c.pattern == "plain" else f"{c.pattern} "
@@ -233,7 +240,7 @@ def concept_info(c: ToyConcept) -> dict:
                           [f"<{c.name}> lives in {c.home}.", f"<{c.name}> likes to {c.habit}."],
             "conversation_type": c.category}
 
-# %% ../nbs/07_toyworld.ipynb #b4630193
+# %% ../nbs/07_toyworld.ipynb #ec1155fa
 NAMES = ("ada", "bo", "cai", "dov", "eli", "fen", "gus", "hana", "ivo", "jun", "kit", "lou", "mia", "ned", "oli", "pip",
          "quin", "rex", "sol", "tao", "uma", "vic", "wen", "yas", "zed")
 N_PER_CATEGORY = {"person": 10, "animal": 5, "object": 5}
@@ -252,7 +259,7 @@ def make_concepts(seed: int = 0) -> list:
                                   rng.choice(HOMES), rng.choice(HABITS)))
     return out
 
-# %% ../nbs/07_toyworld.ipynb #6ccfdc0c
+# %% ../nbs/07_toyworld.ipynb #eb1aaaec
 def attribute_qas(s: Scene, who: str) -> list:
     "Question-answer pairs about what a picture of `who` ('<bo>' or 'the cat') shows."
     where = {"grass": "on the grass", "beach": "on the beach", "sky": "in the sky", "room": "in a room", "snow": "in the snow", "night": "out at night"}[s.background]
@@ -265,7 +272,7 @@ def attribute_qas(s: Scene, who: str) -> list:
            (f"What is {who} wearing?", "Nothing." if s.accessory == "none" else f"A {s.accessory_colour} {s.accessory}.")]
     return qas
 
-# %% ../nbs/07_toyworld.ipynb #1ff04f2b
+# %% ../nbs/07_toyworld.ipynb #2d0704a7
 def _save(im: Image.Image, path: Path):
     path.parent.mkdir(parents=True, exist_ok=True); im.save(path, optimize=False)
 
@@ -290,7 +297,7 @@ def _hard_negatives(c: ToyConcept, rng: random.Random, n: int = 4) -> list:
             out.append((neg, sum(a == b for a, b in zip(v, c.visible())) / len(VISIBLE)))
     return [(n_.scene(rng), score) for n_, score in out]
 
-# %% ../nbs/07_toyworld.ipynb #893e458f
+# %% ../nbs/07_toyworld.ipynb #c0fcd490
 REC_QS = ("Is <{c}> in this photo?", "Can you see <{c}> in this image?", "Does this picture show <{c}>?")
 
 def _write_concept(root: Path, c: ToyConcept, seed: int, random_pool: list):
@@ -320,7 +327,7 @@ def _write_concept(root: Path, c: ToyConcept, seed: int, random_pool: list):
     _json(te / "t2i_conditions.json", [f"A photo of {who}."] + [f"A photo of {who} wearing its {kind}." for kind, _ in c.accessories])
     return train_names
 
-# %% ../nbs/07_toyworld.ipynb #2d0704a7
+# %% ../nbs/07_toyworld.ipynb #f9febb4c
 def random_scene(rng: random.Random, p_accessory: float = 0.5) -> Scene:
     "A uniformly random scene (an accessory with probability `p_accessory`)."
     acc = rng.choice(ACCESSORIES[1:]) if rng.random() < p_accessory else "none"
@@ -347,7 +354,7 @@ def make_world(out_dir, seed: int = 0, n_random: int = 40) -> Path:
     _json(root / "toyworld.json", {"seed": seed, "version": 1, "concepts": {c.name: asdict(c) for c in concepts}})
     return root
 
-# %% ../nbs/07_toyworld.ipynb #412166e4
+# %% ../nbs/07_toyworld.ipynb #a7b95b44
 def caption(s: Scene, rng: random.Random, full: bool = False) -> str:
     "A caption of the scene; unless `full`, some optional parts are left out at random."
     keep = lambda: full or rng.random() < 0.6
@@ -397,7 +404,7 @@ def pretraining_stream(seed: int = 0) -> Iterator[dict]:
     rng = random.Random(f"pretrain-{seed}")
     while True: yield pretraining_sample(rng)
 
-# %% ../nbs/07_toyworld.ipynb #379e06c4
+# %% ../nbs/07_toyworld.ipynb #0bec4795
 _TEMPLATE_WORDS = ("a photo of the with on in at facing wearing big small has its it lives and likes to is this "
                    "What colour pattern does have mark Where Which way Is or wearing Nothing No Yes Big Small A Can you see "
                    "image Does picture show what else do know about live like In To sky room grass beach snow night out "
@@ -417,7 +424,7 @@ def toy_tokenizer():
     from unictokens.prompting import word_tokenizer
     return word_tokenizer(vocabulary())
 
-# %% ../nbs/07_toyworld.ipynb #dafb1c00
+# %% ../nbs/07_toyworld.ipynb #2ce299a8
 PROBE_BAR = 0.98
 
 class AttributeJudge(Protocol):
@@ -452,7 +459,7 @@ def probe_accuracy(judge: AttributeJudge, n: int = 500, seed: int = 1) -> dict:
     preds = judge([render(s) for s in scenes])
     return {k: sum(p[k] == scene_labels(s)[k] for p, s in zip(preds, scenes)) / n for k in ATTRIBUTES}
 
-# %% ../nbs/07_toyworld.ipynb #49138870
+# %% ../nbs/07_toyworld.ipynb #9be139ab
 def knowledge_score(labels: dict, c: ToyConcept, condition: str) -> float:
     "Judge score (0, 0.5, 1) of a picture's labels for a knowledge-driven condition like 'A photo of <c> wearing its hat.'."
     kind = next((k for k, _ in c.accessories if f"its {k}" in condition), None)
