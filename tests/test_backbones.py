@@ -1,5 +1,7 @@
 "The toy backbone's pretraining code path: a few CPU steps of each model from scratch, and the losses fall."
+import json
 import random
+from pathlib import Path
 
 import torch
 
@@ -29,3 +31,12 @@ def test_each_pretraining_lowers_its_loss():
         black = vq.encode(torch.full((1, 3, 64, 64), -1.0))[0]
     showo, h = train_showo(pr, scenes, codes, black, steps=30, batch=8, lr=2e-3, cond_dropout=0.1, device="cpu", workers=2)
     assert fell(h, "t2i") and fell(h, "mmu"), [(round(x["t2i"], 2), round(x["mmu"], 2)) for x in h]
+
+
+def test_shipped_toy_backbone_reproduces_stored_generation():
+    "The shipped assets load with their hashes checked, pass their bars, and redraw a stored generation exactly on CPU."
+    from unictokens.backbones import QUALITY_BARS, load_backbone, reference_generation
+    toy = load_backbone("toy")
+    assert all(toy.manifest["quality"][k] >= bar for k, bar in QUALITY_BARS.items())
+    ref = json.loads((Path(__file__).parent / "data" / "toy_generation.json").read_text())
+    assert reference_generation(toy, ref) == ref["codes"]

@@ -19,12 +19,13 @@ from . import toyworld as tw
 from .checkpoints import file_sha256
 
 # %% auto #0
-__all__ = ['T2I_CHECKED', 'ASSET_FILES', 'QUALITY_BARS', 'PARTS', 'TOY_ASSETS', 'render_pool', 'to_model', 'label_tensor',
-           'AttributeProbe', 'toy_magvit_config', 'toy_showo_config', 'toy_clip', 'clip_tokens', 'PretrainConfig',
-           'train_loop', 'BatchStream', 'batches', 'train_magvit', 'reconstruct', 'train_probe', 'clip_batch',
-           'train_clip', 'lm_batch', 'lm_attention_mask', 'showo_batch', 'showo_losses', 'train_showo',
+__all__ = ['T2I_CHECKED', 'ASSET_FILES', 'QUALITY_BARS', 'PARTS', 'TOY_ASSETS', 'QUALITY_NAMES', 'render_pool', 'to_model',
+           'label_tensor', 'AttributeProbe', 'toy_magvit_config', 'toy_showo_config', 'toy_clip', 'clip_tokens',
+           'PretrainConfig', 'train_loop', 'BatchStream', 'batches', 'train_magvit', 'reconstruct', 'train_probe',
+           'clip_batch', 'train_clip', 'lm_batch', 'lm_attention_mask', 'showo_batch', 'showo_losses', 'train_showo',
            'probe_accuracy_on', 't2i_accuracy', 'mmu_exact_match', 'clip_top1', 'pretrain_toy', 'Backbone',
-           'load_toy_backbone', 'load_showo_backbone', 'load_backbone', 'untrained_toy_backbone']
+           'load_toy_backbone', 'load_showo_backbone', 'load_backbone', 'untrained_toy_backbone', 'quality_table',
+           'reference_generation']
 
 # %% ../nbs/08_backbones.ipynb #806bee73
 def _render_many(scenes: list):
@@ -77,11 +78,12 @@ class AttributeProbe(nn.Module):
         return F.normalize(self.features(x), dim=-1)
 
     @torch.no_grad()
-    def judge(self, images: list) -> list:
-        "Labels per PIL picture (the `toyworld.AttributeJudge` interface: pass `probe.judge`)."
+    def judge(self, images) -> list:
+        "Labels per PIL picture (the `toyworld.AttributeJudge` interface: pass `probe.judge`), or per picture of a (B, 3, 64, 64) batch in [-1, 1]."
         import numpy as np
-        x = to_model(torch.from_numpy(np.stack([np.asarray(im.convert("RGB").resize((64, 64))) for im in images])),
-                     next(self.parameters()).device)
+        dev = next(self.parameters()).device
+        if torch.is_tensor(images): x = images.to(dev).float()
+        else: x = to_model(torch.from_numpy(np.stack([np.asarray(im.convert("RGB").resize((64, 64))) for im in images])), dev)
         out = self(x)
         idx = {k: v.argmax(-1).tolist() for k, v in out.items()}
         return [{k: tw.ATTRIBUTES[k][idx[k][i]] for k in out} for i in range(len(images))]
@@ -528,3 +530,25 @@ def untrained_toy_backbone(seed: int = 0, device: str = "cpu") -> Backbone:
                  lambda texts: clip_tokens(tok, texts), AttributeProbe().to(device).eval())
     b.prompter
     return b
+
+# %% ../nbs/08_backbones.ipynb #089b1bbd
+QUALITY_NAMES = {"probe_accuracy_min": "probe accuracy on rendered pictures (worst attribute)",
+                 "recon_probe_accuracy_min": "probe accuracy on MAGVIT-v2 reconstructions (worst attribute)",
+                 "t2i_attribute_accuracy": "text-to-image: class, colour, background, accessory colour as asked (16 steps, CFG 2)",
+                 "mmu_exact_match": "understanding: exact-match answers to held-out questions",
+                 "clip_top1": "CLIP image-to-caption top-1 among 100 captions"}
+
+def quality_table(manifest: dict) -> str:
+    "The manifest's quality figures against their bars, as a Markdown table."
+    rows = ["| figure | measured | bar | |", "|---|---|---|---|"]
+    for k, bar in manifest["quality_bars"].items():
+        v = manifest["quality"][k]
+        rows.append(f"| {QUALITY_NAMES.get(k, k)} | {v:.1%} | {bar:.0%} | {'pass' if v >= bar else 'MISS'} |")
+    return "\n".join(rows)
+
+# %% ../nbs/08_backbones.ipynb #105a157b
+def reference_generation(backbone: Backbone, ref: dict) -> list:
+    "The codes `t2i_generate` draws on CPU for a stored reference (prompt, seed, steps, guidance)."
+    g = torch.Generator().manual_seed(ref["seed"])
+    return t2i_generate(backbone.showo, backbone.prompter, [ref["prompt"]], steps=ref["steps"], guidance=ref["guidance"],
+                        generator=g)[0].tolist()
