@@ -4,13 +4,13 @@
 
 # %% ../nbs/11_cli.ipynb #4a6b4f8c
 from __future__ import annotations
-import argparse, shlex, sys, time
+import argparse, json, shlex, sys, time
 from pathlib import Path
 import torch
 
 # %% auto #0
 __all__ = ['tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'cmd_pretrain_toy', 'cmd_train',
-           'cmd_generate', 'cmd_ask', 'build_parser', 'run', 'main']
+           'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval', 'build_parser', 'run', 'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -103,15 +103,18 @@ def cmd_pretrain_toy(a: argparse.Namespace) -> dict:
     return m
 
 # %% ../nbs/11_cli.ipynb #dcee1d44
-def _backbone(name):
+def _backbone(name, device: str = "cpu"):
     from unictokens.backbones import load_backbone
-    return load_backbone(name)
+    return load_backbone(name, device=device)
 
 def cmd_train(a: argparse.Namespace) -> Path:
     "Train a concept through the stages; prints the final concept folder last."
     from unictokens.stages import train
     stages = tuple(int(s) for s in a.stages.split(","))
-    final = train(a.concept, a.data_root, _backbone(a.backbone), stages, a.out or f"runs/{a.concept}", a.seed, a.preset)
+    over = {k: v for k, v in (("precision", a.precision), ("epochs", a.epochs)) if v is not None}
+    if a.grad_checkpointing: over["grad_checkpointing"] = True
+    final = train(a.concept, a.data_root, _backbone(a.backbone, a.device), stages, a.out or f"runs/{a.concept}", a.seed, a.preset,
+                  a.ablation, **over)
     print(final)
     return final
 
@@ -128,7 +131,55 @@ def cmd_ask(a: argparse.Namespace) -> str:
     answer = ask(_backbone(a.backbone), a.concept, a.question, a.image)
     print(answer); return answer
 
-# %% ../nbs/11_cli.ipynb #daca48e8
+# %% ../nbs/11_cli.ipynb #7a3bb9a7
+def _bench_cfg(a):
+    from unictokens.unifybench import BenchConfig
+    return BenchConfig(n_images=a.n_images, steps=a.steps, guidance=a.guidance, seed=a.seed)
+
+def cmd_demo(a: argparse.Namespace) -> dict:
+    "Toy world -> three stages (+ ablations) -> UnifyBench against the baselines -> report."
+    from unictokens.stages import ABLATIONS
+    from unictokens.unifybench import run_bench
+    abl = list(ABLATIONS) if a.ablations == "all" else [] if a.ablations == "none" else a.ablations.split(",")
+    agg = run_bench(a.out, a.data_root, a.concepts, a.backbone, a.device, abl, not a.no_baselines, a.judge, "tiny", _bench_cfg(a),
+                    a.workers, a.seed, log=lambda m: print(m, flush=True))
+    print(Path(a.out) / "report.md")
+    return agg
+
+def _judge_kw(a) -> dict:
+    return {"base_url": a.api_base_url, "model": a.api_model} if a.judge == "api" else {}
+
+def cmd_eval(a: argparse.Namespace) -> dict:
+    "Score concept files (or every concept's runs) with UnifyBench and write the report."
+    from unictokens.data import UniCTokensData
+    from unictokens.unifybench import system_of, baseline_systems, bench_tools, evaluate_concept, write_report
+    if not a.data_root: raise SystemExit("eval needs --data-root (the dataset the concepts were trained on)")
+    data, b, out = UniCTokensData(a.data_root), _backbone(a.backbone, a.device), Path(a.out)
+    plan = {}
+    if a.concepts == "all":
+        if not a.runs: raise SystemExit("--concepts all needs --runs DIR (one folder per concept, with a run folder per system)")
+        for c in data.concepts():
+            found = sorted(p for p in (Path(a.runs) / c).glob("*") if (p / "system.json").is_file())
+            if found: plan[c] = [system_of(p, p.name) for p in found]
+            else: print(f"<{c}>: no run with system.json under {Path(a.runs) / c}; skipped")
+    else:
+        if not a.concept_file: raise SystemExit("give --concept-file F (repeatable) or --concepts all --runs DIR")
+        for f in a.concept_file:
+            meta = Path(f) / ("system.json" if (Path(f) / "system.json").is_file() else "concept.json")
+            if not meta.is_file(): raise SystemExit(f"{f}: neither a training run (system.json) nor a concept folder (concept.json)")
+            m = json.loads(meta.read_text()); c = a.concept or m.get("concept") or m.get("name")
+            plan.setdefault(c, []).append(system_of(f, m.get("system") if len(a.concept_file) > 1 and "system" in m else None))
+    if not plan: raise SystemExit("nothing to evaluate")
+    tools = bench_tools(b, a.judge, **_judge_kw(a))
+    results = []
+    for c, systems in plan.items():
+        if not a.no_baselines: systems = systems + baseline_systems(b, data, c, out / "baselines", a.seed)
+        results.append(evaluate_concept(b, data, c, systems, tools, out, _bench_cfg(a), log=lambda m: print(m, flush=True)))
+    agg = write_report(out, results, {"backbone": b.name, "judge": a.judge, "notes": tools["notes"]})
+    print(out / "report.md")
+    return agg
+
+# %% ../nbs/11_cli.ipynb #3b84bc53
 def build_parser() -> argparse.ArgumentParser:
     "The `unictokens` argument parser."
     p = argparse.ArgumentParser(prog="unictokens", description="Unified concept tokens for Show-o (UniCTokens).")
@@ -161,7 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--concept", required=True); tr.add_argument("--data-root", default=None, help="default: a toy world made on the fly")
     tr.add_argument("--backbone", default="toy", help="toy, a folder pretrain-toy wrote, or a Show-o hub id / folder")
     tr.add_argument("--stages", default="1,2,3"); tr.add_argument("--out", default=None); tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--preset", default="tiny", choices=["tiny", "paper"]); tr.set_defaults(func=cmd_train)
+    tr.add_argument("--preset", default="tiny", choices=["tiny", "paper"])
+    tr.add_argument("--ablation", default=None, choices=["skip_stage1", "skip_stage3", "separate", "no_init"])
+    tr.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    tr.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"], help="default: bf16 or fp16 on a GPU, fp32 on CPU")
+    tr.add_argument("--grad-checkpointing", action="store_true", help="recompute activations in backward (less GPU memory)")
+    tr.add_argument("--epochs", type=int, default=None, help="epochs per stage (default: the preset's)")
+    tr.set_defaults(func=cmd_train)
     ge = sub.add_parser("generate", help="draw a prompt that mentions concepts")
     ge.add_argument("prompt"); ge.add_argument("--concept", action="append", required=True, help="a concept folder (repeatable)")
     ge.add_argument("--backbone", default="toy"); ge.add_argument("--n", type=int, default=4); ge.add_argument("--steps", type=int, default=16)
@@ -170,6 +227,25 @@ def build_parser() -> argparse.ArgumentParser:
     ak = sub.add_parser("ask", help="ask about a concept (with --image, about a picture)")
     ak.add_argument("question"); ak.add_argument("--concept", action="append", required=True, help="a concept folder (repeatable)")
     ak.add_argument("--image", default=None); ak.add_argument("--backbone", default="toy"); ak.set_defaults(func=cmd_ask)
+    def bench_args(x):
+        x.add_argument("--backbone", default="toy"); x.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+        x.add_argument("--judge", default="offline", choices=["offline", "api", "toy"], help="offline: exact on the toy world, text match on real data")
+        x.add_argument("--n-images", type=int, default=4, help="pictures per prompt"); x.add_argument("--steps", type=int, default=16)
+        x.add_argument("--guidance", type=float, default=2.0); x.add_argument("--seed", type=int, default=0)
+        x.add_argument("--no-baselines", action="store_true", help="skip the no-concept, text-description and random-rows rows")
+    de = sub.add_parser("demo", help="toy world -> three stages -> UnifyBench against baselines -> report (CPU, minutes)")
+    de.add_argument("--out", default="out/demo"); de.add_argument("--data-root", default=None, help="default: a toy world made on the fly")
+    de.add_argument("--concepts", default="1", help="how many concepts (a number), 'all', or names")
+    de.add_argument("--ablations", default="all", help="'all', 'none', or a comma list of skip_stage1,skip_stage3,separate,no_init")
+    de.add_argument("--workers", type=int, default=1, help="processes sharing the concepts"); bench_args(de); de.set_defaults(func=cmd_demo)
+    ev = sub.add_parser("eval", help="UnifyBench: score concept files and write report.md, report.html, scores.json")
+    ev.add_argument("--concept-file", action="append", help="a concept folder or training run folder (repeatable)")
+    ev.add_argument("--concept", default=None, help="the concept's name (default: read from the file)")
+    ev.add_argument("--concepts", default=None, help="'all': every concept of --data-root, runs from --runs")
+    ev.add_argument("--runs", default=None, help="with --concepts all: RUNS/CONCEPT/SYSTEM/system.json")
+    ev.add_argument("--data-root", default=None); ev.add_argument("--out", default="out/eval")
+    ev.add_argument("--api-base-url", default=None, help="OpenAI-compatible endpoint (key in $UNICTOKENS_JUDGE_KEY)")
+    ev.add_argument("--api-model", default=None); bench_args(ev); ev.set_defaults(func=cmd_eval)
     return p
 
 def run(argv: list | None = None):

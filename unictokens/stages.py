@@ -17,8 +17,9 @@ from .showo import t2i_loss, mmu_loss
 from .sampling import t2i_generate
 
 # %% auto #0
-__all__ = ['PerceptionConfig', 'StageConfig', 'paper_stage', 'tiny_stage', 'init_rows', 'whiteout', 'perception_pictures',
-           'latest_checkpoint', 'data_hash', 'train_stage', 'train', 'load_concepts', 'generate', 'ask']
+__all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'paper_stage', 'tiny_stage', 'init_rows', 'whiteout',
+           'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of', 'layer_checkpointing',
+           'train_stage', 'LossPlot', 'stage_plan', 'train', 'load_concepts', 'generate', 'ask']
 
 # %% ../nbs/09_stages.ipynb #2c71cbb0
 @dataclass
@@ -53,6 +54,9 @@ class StageConfig:
     random_crop: bool = False
     flip: bool = False
     perception: PerceptionConfig | None = None  # stage 3 only
+    fresh: bool = False  # start a new concept even though stage > 1 (the skip-stage-1 ablation)
+    precision: str = "auto"  # "auto" (bf16 on a GPU that has it, fp16 + loss scaling on one that has not, fp32 on CPU), "fp32", "bf16", "fp16"
+    grad_checkpointing: bool = False  # recompute each layer's activations in backward: less GPU memory, more time
 
 # %% ../nbs/09_stages.ipynb #925d7093
 _PAPER = {1: dict(new_groups={"identifier": 1, "shared": 16}, learn=("identifier", "shared"),
@@ -141,8 +145,10 @@ def data_hash(items: list) -> str:
 def _stage_concept(backbone, data, concept: str, cfg: StageConfig, prev: Path | None, cache, seed: int, face_embedder, log):
     "The concept this stage trains: new (stage 1) or the previous stage's file with this stage's groups added."
     model = backbone.showo
-    if cfg.stage == 1:
-        ct = ConceptTokens.new(concept, data.info(concept).class_word, model.config.hidden_size, shared=cfg.new_groups.get("shared", 16))
+    if cfg.stage == 1 or cfg.fresh:
+        g = cfg.new_groups
+        ct = ConceptTokens.new(concept, data.info(concept).class_word, model.config.hidden_size, shared=g.get("shared", 16),
+                               gen=g.get("gen", 0), und=g.get("und", 0))
     else:
         if prev is None or not (Path(prev) / "concept.json").is_file():
             raise FileNotFoundError(f"stage {cfg.stage} starts from the stage {cfg.stage - 1} concept file, and {prev} has none: run stage {cfg.stage - 1} first")
@@ -158,13 +164,43 @@ def _stage_concept(backbone, data, concept: str, cfg: StageConfig, prev: Path | 
     return ct
 
 # %% ../nbs/09_stages.ipynb #37747ab9
+def precision_of(cfg: StageConfig, device: torch.device) -> str:
+    "The precision a stage runs in on `device`: `cfg.precision`, with `auto` resolved."
+    if cfg.precision != "auto": return cfg.precision
+    if device.type != "cuda": return "fp32"
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"  # a T4 has no bf16: fp16 with loss scaling
+
+class layer_checkpointing:
+    "Context manager: each decoder layer of Show-o recomputes its activations in backward (`torch.utils.checkpoint`)."
+    def __init__(self, model, enabled: bool = True): self.layers, self.enabled = model.showo.model.layers, enabled
+    def __enter__(self):
+        if self.enabled:
+            from torch.utils.checkpoint import checkpoint
+            for layer in self.layers:
+                layer.forward = (lambda f: lambda *a, **k: checkpoint(f, *a, use_reentrant=False, **k))(layer.forward)
+        return self
+    def __exit__(self, *exc):
+        for layer in self.layers: layer.__dict__.pop("forward", None)  # back to the class's forward
+
+def _oom_message(cfg: StageConfig, epoch: int, ck_root: Path, dev: torch.device) -> str:
+    done, _ = latest_checkpoint(ck_root)
+    peak = torch.cuda.max_memory_allocated(dev) / 2**30 if dev.type == "cuda" else float("nan")
+    total = torch.cuda.get_device_properties(dev).total_memory / 2**30 if dev.type == "cuda" else float("nan")
+    return (f"stage {cfg.stage} ran out of GPU memory in epoch {epoch + 1} (peak {peak:.1f} of {total:.1f} GiB). Nothing saved is "
+            f"lost: " + (f"epoch {done}'s checkpoint is in {ck_root} and the same command resumes from it. " if done else
+            "no epoch had finished. ") + "To fit: --grad-checkpointing, --precision fp16 (or bf16), or free the GPU of other work.")
+
 def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, out_dir, prev: Path | None = None,
-                seed: int = 0, face_embedder=None, cache: CodeCache | None = None, log=print, callback=None) -> dict:
-    "Train one stage; writes checkpoints and `out_dir/stage{n}`; returns `{'concept_dir', 'history', 'seconds'}`."
+                seed: int = 0, face_embedder=None, cache: CodeCache | None = None, log=print,
+                callback=None  # called as callback(step, record) after every optimizer step (e.g. a `LossPlot`)
+               ) -> dict:
+    "Train one stage; writes checkpoints and `out_dir/stage{n}`; returns `{'concept_dir', 'history', 'seconds', ...}`."
     out, t0, model = Path(out_dir), time.time(), backbone.showo
     final, ck_root = out / f"stage{cfg.stage}", out / "checkpoints" / f"stage{cfg.stage}"
     cache = cache or CodeCache(backbone.magvit)
     sd = data.derive_training_data(concept, min(cfg.stage, 3))
+    dev = next(model.parameters()).device
+    if dev.type == "cuda": torch.cuda.reset_peak_memory_stats(dev)
     start, ck = latest_checkpoint(ck_root)
     if ck is not None:
         ct, state = ConceptTokens.load(ck, model), torch.load(ck / "trainer.pt", weights_only=False)
@@ -173,29 +209,39 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
         ct, state, history = _stage_concept(backbone, data, concept, cfg, prev, cache, seed, face_embedder, log), None, []
     model.requires_grad_(False)
     pr = attach_concepts(model, backbone.tokenizer, [ct])
+    precision = precision_of(cfg, dev)
     try:
         params = ct.parameters_of(cfg.learn)
         for p in params: p.requires_grad_(True)
         opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, eps=cfg.eps)
-        if state: opt.load_state_dict(state["optimizer"])
+        scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
+        if state:
+            opt.load_state_dict(state["optimizer"])
+            if scaler and state.get("scaler"): scaler.load_state_dict(state["scaler"])
         mmu_ds = MMUDataset(sd.mmu, cfg.resolution, cfg.random_crop, cfg.flip, seed)
         t2i_ds = T2IDataset(sd.t2i, cfg.resolution, cfg.random_crop, cfg.flip, seed)
-        for epoch in range(start, cfg.epochs):
-            _epoch(model, pr, ct, cfg, mmu_ds, t2i_ds, cache, opt, epoch, seed, history, callback)
-            h = history[-1]
-            log(f"stage {cfg.stage} epoch {epoch + 1}/{cfg.epochs}: loss {h['loss']:.4f}" + "".join(f", {k} {h[k]:.4f}" for k in ("mmu", "t2i") if k in h))
-            if (epoch + 1) % cfg.save_every == 0 or epoch + 1 == cfg.epochs:
-                with atomic_dir(ck_root / f"epoch_{epoch + 1}") as d:
-                    ct.save(d); torch.save({"optimizer": opt.state_dict(), "history": history, "epoch": epoch + 1}, d / "trainer.pt")
+        with layer_checkpointing(model, cfg.grad_checkpointing):
+            for epoch in range(start, cfg.epochs):
+                try: _epoch(model, pr, ct, cfg, mmu_ds, t2i_ds, cache, opt, scaler, precision, epoch, seed, history, callback)
+                except torch.cuda.OutOfMemoryError as e: raise RuntimeError(_oom_message(cfg, epoch, ck_root, dev)) from e
+                h = history[-1]
+                log(f"stage {cfg.stage} epoch {epoch + 1}/{cfg.epochs}: loss {h['loss']:.4f}" + "".join(f", {k} {h[k]:.4f}" for k in ("mmu", "t2i") if k in h))
+                if (epoch + 1) % cfg.save_every == 0 or epoch + 1 == cfg.epochs:
+                    with atomic_dir(ck_root / f"epoch_{epoch + 1}") as d:
+                        ct.save(d)
+                        torch.save({"optimizer": opt.state_dict(), "scaler": scaler and scaler.state_dict(), "history": history,
+                                    "epoch": epoch + 1}, d / "trainer.pt")
         ct.meta.update(stage=cfg.stage, training=asdict(cfg), data_hash=data_hash(sd.mmu + sd.t2i))
         ct.save(final)
     finally:
         detach_concepts(model)
         for p in ct.parameters_of(list(ct.rows.sizes)): p.requires_grad_(False)
-    return {"concept_dir": final, "history": history, "seconds": time.time() - t0}
+    peak = torch.cuda.max_memory_allocated(dev) / 2**30 if dev.type == "cuda" else None
+    return {"concept_dir": final, "history": history, "seconds": time.time() - t0, "precision": precision, "peak_gib": peak}
 
 # %% ../nbs/09_stages.ipynb #d3427ab9
-def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, epoch: int, seed: int, history: list, callback):
+def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, precision: str, epoch: int, seed: int,
+           history: list, callback):
     "One epoch over the understanding data, with generation batches in step when the t2i weight is set."
     g = torch.Generator().manual_seed(_seed(seed, cfg.stage, epoch))
     mmu_ds.set_epoch(epoch); t2i_ds.set_epoch(epoch)
@@ -203,27 +249,82 @@ def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, epoch: i
     t_order = torch.randperm(len(t2i_ds), generator=g).tolist() if len(t2i_ds) else []
     mmu_col, t2i_col = MMUCollator(pr, cache, [ct]), T2ICollator(pr, cache, [ct], generator=g)
     dev = next(model.parameters()).device
+    amp = torch.autocast(dev.type, dtype={"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32),
+                         enabled=precision in ("bf16", "fp16"))
     n_steps = math.ceil(len(m_order) / cfg.mmu_batch)
     for i in range(n_steps):
         parts = {}
-        if cfg.mmu_weight:
-            b = {k: v.to(dev) for k, v in mmu_col([mmu_ds[j] for j in m_order[i * cfg.mmu_batch:(i + 1) * cfg.mmu_batch]]).items()}
-            parts["mmu"] = mmu_loss(model(b["input_ids"], b["attention_mask"]), b["labels"])
-        if cfg.t2i_weight and t_order:
-            idx = [t_order[(i * cfg.t2i_batch + k) % len(t_order)] for k in range(cfg.t2i_batch)]
-            b = {k: v.to(dev) for k, v in t2i_col([t2i_ds[j] for j in idx]).items()}
-            parts["t2i"] = t2i_loss(model(b["input_ids"], b["attention_mask"]), b["labels"], pr.max_text_len + 1)
+        with amp:
+            if cfg.mmu_weight:
+                b = {k: v.to(dev) for k, v in mmu_col([mmu_ds[j] for j in m_order[i * cfg.mmu_batch:(i + 1) * cfg.mmu_batch]]).items()}
+                parts["mmu"] = mmu_loss(model(b["input_ids"], b["attention_mask"]), b["labels"])
+            if cfg.t2i_weight and t_order:
+                idx = [t_order[(i * cfg.t2i_batch + k) % len(t_order)] for k in range(cfg.t2i_batch)]
+                b = {k: v.to(dev) for k, v in t2i_col([t2i_ds[j] for j in idx]).items()}
+                parts["t2i"] = t2i_loss(model(b["input_ids"], b["attention_mask"]), b["labels"], pr.max_text_len + 1)
         loss = cfg.mmu_weight * parts.get("mmu", 0) + cfg.t2i_weight * parts.get("t2i", 0)
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+        opt.zero_grad(set_to_none=True)
+        if scaler: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+        else: loss.backward(); opt.step()
         history.append({"stage": cfg.stage, "epoch": epoch + 1, "step": len(history) + 1, "loss": loss.item(),
                         **{k: v.item() for k, v in parts.items()}})
-        if callback: callback(len(history))
+        if callback: callback(len(history), history[-1])
 
 # %% ../nbs/09_stages.ipynb #d382fa00
+class LossPlot:
+    "A `train_stage` callback that redraws the loss per step (one curve per stage) every `every` steps in a notebook."
+    def __init__(self, every: int = 10, title: str = ""):
+        self.every, self.title, self.records, self.handle = every, title, [], None
+    def __call__(self, step: int, record: dict):
+        self.records.append(record)
+        if step % self.every == 0: self.draw()
+    def figure(self):
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(7, 2.4))
+        for s in sorted({r["stage"] for r in self.records}):
+            rs = [r for r in self.records if r["stage"] == s]
+            ax.plot([r["step"] for r in rs], [r["loss"] for r in rs], label=f"stage {s}")
+        ax.set_xlabel("step"); ax.set_ylabel("loss"); ax.legend(fontsize=8); ax.set_title(self.title, fontsize=9)
+        plt.close(fig)
+        return fig
+    def draw(self):
+        try: from IPython import get_ipython; from IPython.display import display
+        except ImportError: return
+        if not hasattr(get_ipython(), "kernel") or not self.records: return  # a live kernel only (not scripts, not docs builds)
+        fig = self.figure()
+        if self.handle is None: self.handle = display(fig, display_id=True)
+        else: self.handle.update(fig)
+
+# %% ../nbs/09_stages.ipynb #332a1238
+ABLATIONS = {
+    "skip_stage1": "no understanding warm-up: stage 2 starts a new concept (its <c> and shared rows initialised as stage 1 would), then stage 3",
+    "skip_stage3": "stages 1 and 2 only: no understanding rows from the model's own generations",
+    "separate": "no sharing: an understanding set (stage 1's recipe, Yo'LLaVA-like) and a generation set trained on images "
+                "alone (stage 2's groups, t2i loss only, textual-inversion-like); each task uses its own set",
+    "no_init": "every group starts from random rows instead of its initialiser",
+}
+
+def stage_plan(stages=(1, 2, 3), preset: str = "tiny", ablation: str | None = None) -> list:
+    "`[(subfolder, StageConfig), ...]` in training order for the recipe `preset` with an optional ablation."
+    if ablation not in (None, *ABLATIONS): raise ValueError(f"unknown ablation {ablation!r}; one of {sorted(ABLATIONS)}")
+    if preset not in ("tiny", "paper"): raise ValueError(f"preset must be 'tiny' or 'paper', got {preset!r}")
+    make = tiny_stage if preset == "tiny" else paper_stage
+    fresh2 = lambda c: replace(c, fresh=True, new_groups={"identifier": 1, "shared": 16, **c.new_groups},
+                               init={"identifier": "class_word", "shared": "codes", **c.init})
+    if ablation == "skip_stage1": return [("", fresh2(make(2))), ("", make(3))]
+    if ablation == "skip_stage3": return [("", make(s)) for s in stages if s != 3]
+    if ablation == "separate":
+        return [("und", make(1)), ("gen", replace(fresh2(make(2)), mmu_weight=0.0, t2i_weight=1.0))]
+    plan = [("", make(s)) for s in stages]
+    if ablation == "no_init": plan = [(d, replace(c, init={g: "random" for g in c.init})) for d, c in plan]
+    return plan
+
 def train(concept: str, data_root=None, backbone=None, stages=(1, 2, 3), out_dir=None, seed: int = 0,
           preset: str = "tiny",  # "tiny" (toy world, CPU) or "paper" (the released recipe)
-          face_embedder=None, log=print) -> Path:
-    "Train `concept` through `stages`; returns the last stage's concept folder."
+          ablation: str | None = None,  # one of ABLATIONS
+          face_embedder=None, log=print, callback=None, **overrides  # StageConfig fields for every stage (precision, epochs, ...)
+         ) -> Path:
+    "Train `concept` through `stages`; returns the last stage's concept folder (`system.json` beside says which set serves which task)."
     from unictokens.backbones import load_backbone
     out = Path(out_dir or f"runs/{concept}")
     if data_root is None:
@@ -232,18 +333,26 @@ def train(concept: str, data_root=None, backbone=None, stages=(1, 2, 3), out_dir
     data = UniCTokensData(data_root)
     if concept not in data.concepts(): raise ValueError(f"{data_root} has no concept {concept!r}; it has {data.concepts()}")
     backbone = load_backbone(backbone or "toy") if backbone is None or isinstance(backbone, str) else backbone
-    configs = {s: (tiny_stage if preset == "tiny" else paper_stage)(s) for s in stages}
+    plan = [(sub, replace(c, **overrides)) for sub, c in stage_plan(stages, preset, ablation)]
     write_json({"concept": concept, "data_root": str(data_root), "backbone": backbone.name, "seed": seed, "preset": preset,
-                "stages": {s: asdict(c) for s, c in configs.items()}}, out / "config.json")
-    history, cache, prev = [], CodeCache(backbone.magvit), None
-    for s in stages:
-        prev = out / f"stage{s - 1}" if s > 1 else None
-        res = train_stage(backbone, data, concept, configs[s], out, prev, seed, face_embedder, cache, log)
-        history += res["history"]; log(f"stage {s}: {res['seconds']:.1f} s, concept file in {res['concept_dir']}")
+                "ablation": ablation, "stages": [dict(folder=sub, **asdict(c)) for sub, c in plan]}, out / "config.json")
+    history, cache, done, timing = [], CodeCache(backbone.magvit), {}, {}
+    for sub, cfg in plan:
+        prev = None if cfg.stage == 1 or cfg.fresh else done[(sub, cfg.stage - 1)] if (sub, cfg.stage - 1) in done \
+            else out / sub / f"stage{cfg.stage - 1}"
+        res = train_stage(backbone, data, concept, cfg, out / sub, prev, seed, face_embedder, cache, log, callback)
+        done[(sub, cfg.stage)] = res["concept_dir"]
+        history += [dict(h, set=sub) if sub else h for h in res["history"][len([x for x in history if x.get("set", "") == sub and x["stage"] == cfg.stage]):]]
+        timing[f"{sub + '/' if sub else ''}stage{cfg.stage}"] = {"seconds": round(res["seconds"], 1), "precision": res["precision"], "peak_gib": res["peak_gib"]}
+        log(f"stage {cfg.stage}{' (' + sub + ' set)' if sub else ''}: {res['seconds']:.1f} s, concept file in {res['concept_dir']}")
         write_json(history, out / "history.json")
-    return res["concept_dir"]
+    last = res["concept_dir"]
+    und = done[("und", 1)] if ablation == "separate" else last
+    write_json({"system": ablation or "ours", "concept": concept, "und": str(Path(und).resolve()), "gen": str(Path(last).resolve()),
+                "timing": timing}, out / "system.json")
+    return last
 
-# %% ../nbs/09_stages.ipynb #89e17f86
+# %% ../nbs/09_stages.ipynb #8f6ae215
 def load_concepts(backbone, concept_dirs) -> tuple:
     "`(concepts, prompter)`: the concept folders loaded (checked against the backbone) and attached."
     dirs = [concept_dirs] if isinstance(concept_dirs, (str, Path)) else list(concept_dirs)

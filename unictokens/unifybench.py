@@ -6,6 +6,7 @@
 from __future__ import annotations
 import base64, hashlib, io, json, math, os, re, time, urllib.error, urllib.request
 from collections import Counter
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NamedTuple, Sequence
@@ -16,16 +17,20 @@ from PIL import Image
 from fastcore.basics import patch
 from . import toyworld as tw
 from .backbones import to_model
+from .data import load_image
 
 # %% auto #0
-__all__ = ['METRICS', 'METRIC_NAMES', 'JUDGE_SCORES', 'TOY_ATTRIBUTE_WORDS', 'ANSWER_SYSTEM', 'IMAGE_SYSTEM', 'JUDGES', 'Metric',
-           'parse_yes_no', 'RecScores', 'recognition_scores', 'multiple_choice_correct', 'clipped_precision',
-           'char_bleu', 'parse_judge_score', 'JudgeUnavailable', 'Judge', 'concept_fields', 'concept_text',
-           'normalize_answer', 'token_f1', 'toy_answer_score', 'accessory_fact', 'fact_for_prompt', 'as_image',
-           'ToyJudge', 'local_sentence_similarity', 'OfflineTextJudge', 'answer_messages', 'image_data_url',
-           'image_messages', 'default_cache_dir', 'APIJudge', 'make_judge', 'clip_t_prompt', 'toy_clip_preprocess',
-           'ClipUnavailable', 'ClipScorer', 'face_embeddings', 'face_similarity', 'ProbeFaceEmbedder', 'KnowledgeT2I',
-           'knowledge_t2i_score']
+__all__ = ['METRICS', 'METRIC_NAMES', 'JUDGE_SCORES', 'TOY_ATTRIBUTE_WORDS', 'ANSWER_SYSTEM', 'IMAGE_SYSTEM', 'JUDGES',
+           'BASELINES', 'TOY_PROMPTS', 'UNDERSTANDING', 'Metric', 'parse_yes_no', 'RecScores', 'recognition_scores',
+           'multiple_choice_correct', 'clipped_precision', 'char_bleu', 'parse_judge_score', 'JudgeUnavailable',
+           'Judge', 'concept_fields', 'concept_text', 'normalize_answer', 'token_f1', 'toy_answer_score',
+           'accessory_fact', 'fact_for_prompt', 'as_image', 'ToyJudge', 'local_sentence_similarity', 'OfflineTextJudge',
+           'answer_messages', 'image_data_url', 'image_messages', 'default_cache_dir', 'APIJudge', 'make_judge',
+           'clip_t_prompt', 'toy_clip_preprocess', 'ClipUnavailable', 'ClipScorer', 'face_embeddings',
+           'face_similarity', 'ProbeFaceEmbedder', 'KnowledgeT2I', 'knowledge_t2i_score', 'System', 'system_of',
+           'random_concept', 'baseline_systems', 'rewrite', 'description', 'BenchConfig', 'answers_of', 'pictures_of',
+           'evaluate_system', 'bench_tools', 'evaluate_concept', 'aggregate', 'claims', 'write_report', 'bench_one',
+           'run_bench']
 
 # %% ../nbs/10_unifybench.ipynb #21e34034
 class Metric(NamedTuple):
@@ -522,3 +527,406 @@ def knowledge_t2i_score(scores_by_concept: dict,  # {concept: {condition: [score
         n_scored += sum(x is not None for _, s in items for x in s); n_unscored += sum(x is None for _, s in items for x in s)
     per_concept = {c: _mean(list(v.values())) for c, v in per_condition.items()}
     return KnowledgeT2I(_mean(list(per_concept.values())), per_concept, per_condition, n_scored, n_unscored)
+
+# %% ../nbs/10_unifybench.ipynb #f0815002
+@dataclass
+class System:
+    "How the backbone is set up for one row of the table."
+    name: str
+    und: list  # concept folders attached for understanding (empty: none)
+    gen: list  # concept folders attached for generation
+    prompt: str = "concept"  # "concept" (<c> as trained), "class" (<c> -> "the class"), "description" (and the facts in context)
+    note: str = ""
+
+BASELINES = {"no_concept": "the backbone alone; <c> is called by its class ('the dog')",
+             "text_description": "the backbone with the concept's info and facts written in the prompt",
+             "random_rows": "concept tokens of our size with random rows (no training)"}
+
+def system_of(path, name: str | None = None) -> System:
+    "A `System` from a training run folder (its `system.json`) or a concept folder."
+    p = Path(path)
+    if (p / "system.json").is_file():
+        s = json.loads((p / "system.json").read_text())
+        missing = [k for k in ("und", "gen") if k not in s]
+        if missing: raise ValueError(f"{p / 'system.json'}: missing field(s) {missing}")
+        return System(name or s.get("system", "ours"), [Path(s["und"])], [Path(s["gen"])], note=s.get("system", ""))
+    if (p / "concept.json").is_file(): return System(name or "ours", [p], [p])
+    raise FileNotFoundError(f"{p}: neither a training run (system.json) nor a concept folder (concept.json)")
+
+# %% ../nbs/10_unifybench.ipynb #36a9805f
+def random_concept(backbone, data, concept: str, out_dir, seed: int = 0, sizes: dict | None = None) -> Path:
+    "A saved concept with our groups and random rows (the `random_rows` baseline)."
+    from unictokens.concepts import ConceptTokens
+    sizes = sizes or {"shared": 16, "gen": 8, "und": 8}
+    ct = ConceptTokens.new(concept, data.info(concept).class_word, backbone.showo.config.hidden_size, **sizes)
+    table = backbone.showo.showo.model.embed_tokens.weight
+    g = torch.Generator().manual_seed(seed)
+    for group, n in ct.rows.sizes.items():
+        ct.init_group(group, torch.randn(n, table.shape[1], generator=g) * table.std().item(), "random", backbone.showo)
+    ct.save(Path(out_dir)); return Path(out_dir)
+
+def baseline_systems(backbone, data, concept: str, work_dir, seed: int = 0) -> list:
+    "The three baseline rows for `concept` (the random concept is written under `work_dir`)."
+    rnd = random_concept(backbone, data, concept, Path(work_dir) / f"random_rows_{concept}", seed)
+    return [System("no_concept", [], [], "class", BASELINES["no_concept"]),
+            System("text_description", [], [], "description", BASELINES["text_description"]),
+            System("random_rows", [rnd], [rnd], "concept", BASELINES["random_rows"])]
+
+# %% ../nbs/10_unifybench.ipynb #864c0950
+def rewrite(text: str, concept: str, info, mode: str) -> str:
+    "A question or prompt as a system of prompt mode `mode` sees it."
+    if mode == "concept": return text
+    f = concept_fields(info)
+    return text.replace(f"<{concept.strip('<>')}>", f"the {f['class']}")
+
+def description(concept: str, info) -> str:
+    "The concept's info and facts with `<c>` named by its class (what the text-description baseline is told)."
+    f = concept_fields(info)
+    return " ".join(rewrite(s, concept, info, "class") for s in [f["info"], *f["extra_info"]] if s)
+
+# %% ../nbs/10_unifybench.ipynb #798c4d64
+TOY_PROMPTS = ("A photo of {} on the grass.", "A photo of {} on the beach.", "A photo of {} in the sky.",
+               "A photo of {} in a room.", "A photo of {} in the snow.", "A photo of {} at night.")
+
+@dataclass
+class BenchConfig:
+    "How much UnifyBench generates and reads per concept."
+    n_images: int = 4  # per generation prompt and per knowledge condition (the release: 4)
+    steps: int = 16  # MaskGIT steps (paper: 50)
+    guidance: float = 2.0  # CFG scale (paper: 5)
+    max_new_tokens: int = 24
+    batch: int = 16
+    max_prompts: int | None = None  # the first n generation prompts only (None: all)
+    seed: int = 0
+
+# %% ../nbs/10_unifybench.ipynb #af59481f
+def _items(td, kind: str) -> list:
+    "(image, question, gold) of one item type from a `TestData`."
+    out = []
+    for it in td.items:
+        if it["type"] != kind: continue
+        q = next(c["value"] for c in it["conversations"] if c["from"] == "human").replace("<image>\n", "").replace("<image>", "").strip()
+        a = next(c["value"] for c in it["conversations"] if c["from"] == "gpt")
+        out.append((it["image"], q, a))
+    return out
+
+@torch.no_grad()
+def answers_of(backbone, concept: str, info, system: System, items: list, cfg: BenchConfig) -> list:
+    "Greedy answers of `system` to `(image, question, gold)` items, in order."
+    from unictokens.stages import load_concepts
+    from unictokens.concepts import detach_concepts, mmu_system
+    from unictokens.data import load_image, image_transform
+    from unictokens.sampling import mmu_generate
+    model = backbone.showo
+    cts, pr = load_concepts(backbone, system.und) if system.und else ([], backbone.prompter)
+    res = math.isqrt(model.config.num_vq_tokens) * backbone.magvit.downsample
+    dev = next(model.parameters()).device
+    out = []
+    try:
+        for i in range(0, len(items), cfg.batch):
+            chunk = items[i:i + cfg.batch]
+            codes = backbone.magvit.encode(torch.stack([image_transform(load_image(Path(p)), res) for p, _, _ in chunk]).to(dev))
+            qs = [rewrite(q, concept, info, system.prompt) for _, q, _ in chunk]
+            sys = [description(concept, info) if system.prompt == "description" else mmu_system(q, cts) for q in qs]
+            ids = mmu_generate(model, pr.mmu_prefix(codes, qs, system=sys), cfg.max_new_tokens)
+            out += [pr.tokenizer.decode(x, skip_special_tokens=True).strip() for x in ids]
+    finally:
+        if system.und: detach_concepts(model)
+    return out
+
+@torch.no_grad()
+def pictures_of(backbone, concept: str, info, system: System, prompts: list, cfg: BenchConfig) -> dict:
+    "{prompt: [PIL images]}: `cfg.n_images` pictures of each prompt drawn by `system`."
+    from unictokens.stages import load_concepts
+    from unictokens.concepts import detach_concepts, expand_t2i
+    from unictokens.magvit import to_pil
+    from unictokens.sampling import t2i_generate
+    model = backbone.showo
+    cts, pr = load_concepts(backbone, system.gen) if system.gen else ([], backbone.prompter)
+    dev = next(model.parameters()).device
+    out = {}
+    try:
+        for k, p in enumerate(prompts):
+            text = rewrite(p, concept, info, system.prompt)
+            if system.prompt == "description": text = description(concept, info) + " " + text
+            g = torch.Generator(device=dev).manual_seed(cfg.seed * 7919 + k)
+            codes = t2i_generate(model, pr, [expand_t2i(text, cts) if cts else text] * cfg.n_images, steps=cfg.steps,
+                                 guidance=cfg.guidance, generator=g)
+            out[p] = to_pil(backbone.magvit.decode(codes))
+    finally:
+        if system.gen: detach_concepts(model)
+    return out
+
+# %% ../nbs/10_unifybench.ipynb #9d601d73
+def _safe(notes: list, name: str, fn):
+    try: return fn()
+    except Exception as e: notes.append(f"{name}: not scored ({type(e).__name__}: {str(e)[:160]})"); return None
+
+def evaluate_system(backbone, data, concept: str, system: System, judge: Judge, clip: ClipScorer | None = None,
+                    face_embedder=None, cfg: BenchConfig | None = None, prompts: list | None = None) -> dict:
+    "`{'metrics': {name: value or None}, 'raw': ..., 'pictures': ..., 'notes': [...]}` for one system on one concept."
+    cfg, notes = cfg or BenchConfig(), []
+    td, info = _safe(notes, "test data", lambda: data.derive_test_data(concept)), _safe(notes, "info", lambda: data.info(concept))
+    if td is None or info is None:
+        return {"metrics": dict.fromkeys(METRIC_NAMES), "raw": {}, "pictures": {}, "prompts": [], "notes": notes}
+    person = (data.concept_categories().get(concept) or info.conversation_type) == "person"
+    raw, m = {}, {}
+    for kind in ("rec", "vqa", "text_only"):
+        items = _items(td, kind)
+        if not items: notes.append(f"{kind}: no test items"); continue
+        answers = _safe(notes, kind, lambda: answers_of(backbone, concept, info, system, items, cfg))
+        if answers is None: continue
+        raw[kind] = [dict(image=str(p), question=q, gold=a, answer=ans) for (p, q, a), ans in zip(items, answers)]
+        if kind == "rec":
+            r = recognition_scores(answers, [a for _, _, a in items])
+            m["rec_weighted"], raw["rec_scores"] = r.weighted, dataclasses.asdict(r)
+        else:
+            for x in raw[kind]:
+                x["bleu"] = char_bleu(x["answer"], x["gold"])
+                x["judge"] = judge.score_answer(x["question"], x["answer"], x["gold"], info)
+            m[f"{kind}_bleu"] = _mean([x["bleu"] for x in raw[kind]])
+            m[f"{kind}_judge"] = _mean([x["judge"] for x in raw[kind]])
+            if any(x["judge"] is None for x in raw[kind]): notes.append(f"{kind}: the judge could not score {sum(x['judge'] is None for x in raw[kind])} answers")
+    prompts = list(prompts or td.prompts)[: cfg.max_prompts]
+    pics = _safe(notes, "generation", lambda: pictures_of(backbone, concept, info, system, prompts + list(td.conditions), cfg)) or {}
+    gen = [im for p in prompts for im in pics.get(p, [])]
+    train = [load_image(Path(p)) for p in data.train_images(concept)]
+    if gen and clip is not None:
+        m["clip_i"] = _safe(notes, "clip_i", lambda: clip.clip_i(gen, train))
+        m["clip_t"] = _safe(notes, "clip_t", lambda: clip.clip_t(gen, [clip_t_prompt(p, concept, info.class_word) for p in prompts for _ in pics[p]]))
+    elif clip is None: notes.append("clip_i, clip_t: no CLIP model")
+    if person and gen and face_embedder is not None:
+        m["face_sim"] = _safe(notes, "face_sim", lambda: face_similarity(face_embedder, gen, train))
+        if m["face_sim"] is None and not any(n.startswith("face_sim") for n in notes): notes.append("face_sim: no face found")
+    if td.conditions and pics:
+        ks = {c: [judge.score_image(im, c, info) for im in pics.get(c, [])] for c in td.conditions}
+        raw["knowledge"] = {c: v for c, v in ks.items()}
+        m["knowledge_t2i"] = knowledge_t2i_score({concept: ks}, skip_first=False).score  # derive_test_data dropped the first condition
+    if judge.failures: notes += [f"judge ({f['what']}): {f['reason']}" for f in judge.failures[-5:]]; judge.failures.clear()
+    return {"metrics": {k: m.get(k) for k in METRIC_NAMES}, "raw": raw, "pictures": pics, "prompts": prompts, "notes": notes}
+
+# %% ../nbs/10_unifybench.ipynb #be369a28
+def bench_tools(backbone, judge: str | Judge = "offline", **judge_kw) -> dict:
+    "`{'judge', 'clip', 'face_embedder', 'prompts'}` for a backbone (`prompts`: concept -> generation prompts, or None)."
+    notes = []
+    if backbone.probe is not None:  # the toy world
+        j = ToyJudge(backbone.probe) if judge in ("toy", "offline") else judge if isinstance(judge, Judge) else make_judge(judge, **judge_kw)
+        return {"judge": j, "clip": ClipScorer(backbone.clip, backbone.clip_tokenize, toy_clip_preprocess),
+                "face_embedder": ProbeFaceEmbedder(backbone.probe), "prompts": lambda c: [p.format(f"<{c}>") for p in TOY_PROMPTS], "notes": notes}
+    j = judge if isinstance(judge, Judge) else make_judge(judge, **judge_kw)
+    try: clip = ClipScorer.vit_b32(device=str(next(backbone.showo.parameters()).device))
+    except ClipUnavailable as e: clip = None; notes.append(str(e))
+    try:
+        from unictokens.concepts import InsightFaceEmbedder
+        face = InsightFaceEmbedder()
+    except Exception as e: face = None; notes.append(f"face similarity off: ArcFace unavailable ({type(e).__name__}); pip install 'unictokens[faces]'")
+    return {"judge": j, "clip": clip, "face_embedder": face, "prompts": None, "notes": notes}
+
+# %% ../nbs/10_unifybench.ipynb #5fd6c181
+def _grid(images: list, path: Path, scale: int = 2) -> str:
+    "Save images side by side (nearest-neighbour upscaled so 64 px pictures are visible); returns the file name."
+    w, h = images[0].size
+    g = Image.new("RGB", (w * len(images), h))
+    for i, im in enumerate(images): g.paste(im.convert("RGB").resize((w, h)), (i * w, 0))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    g.resize((g.width * scale, g.height * scale), Image.NEAREST).save(path)
+    return path.name
+
+def evaluate_concept(backbone, data, concept: str, systems: list, tools: dict, out_dir, cfg: BenchConfig | None = None,
+                     log=print) -> dict:
+    "Score `systems` on `concept`; writes `out_dir/concepts/CONCEPT/result.json` and picture grids; reuses a finished result."
+    from unictokens.checkpoints import write_json
+    cfg, folder = cfg or BenchConfig(), Path(out_dir) / "concepts" / concept
+    if (folder / "result.json").is_file(): log(f"{concept}: reusing {folder / 'result.json'}"); return json.loads((folder / "result.json").read_text())
+    prompts = tools["prompts"](concept) if tools.get("prompts") else None
+    category = data.concept_categories().get(concept) or data.info(concept).conversation_type
+    res = {"concept": concept, "category": category, "systems": {}}
+    train = [load_image(Path(p)) for p in data.train_images(concept)]
+    res["train_grid"] = _grid(train[:8], folder / "train.png")
+    for s in systems:
+        t0 = time.time()
+        r = evaluate_system(backbone, data, concept, s, tools["judge"], tools["clip"], tools["face_embedder"], cfg, prompts)
+        grids = {p: _grid(ims, folder / f"{s.name}_{k}.png") for k, (p, ims) in enumerate(r["pictures"].items())}
+        res["systems"][s.name] = {"metrics": r["metrics"], "raw": r["raw"], "notes": r["notes"], "grids": grids,
+                                  "prompts": r["prompts"], "note": s.note, "seconds": round(time.time() - t0, 1)}
+        log(f"{concept} / {s.name}: " + ", ".join(f"{k} {v:.3f}" for k, v in r["metrics"].items() if v is not None)
+            + (f" ({len(r['notes'])} notes)" if r["notes"] else ""))
+    write_json(res, folder / "result.json")
+    return res
+
+def aggregate(results: list) -> dict:
+    "`{'systems': {system: {metric: mean or None}}, 'by_category': {category: {system: {metric: ...}}}}`."
+    def table(rs):
+        names = list(dict.fromkeys(s for r in rs for s in r["systems"]))
+        return {s: {m: _mean([r["systems"][s]["metrics"].get(m) for r in rs if s in r["systems"]]) for m in METRIC_NAMES} for s in names}
+    cats = sorted({r["category"] for r in results})
+    return {"systems": table(results), "by_category": {c: table([r for r in results if r["category"] == c]) for c in cats}}
+
+# %% ../nbs/10_unifybench.ipynb #b0ee5d86
+UNDERSTANDING = ("rec_weighted", "vqa_bleu", "vqa_judge", "text_only_bleu", "text_only_judge")
+
+def claims(table: dict) -> list:
+    "`[(claim, verdict, evidence)]` for the paper's two claims, from an `aggregate(...)['systems']` table."
+    out = []
+    def cmp(a, b, metrics):
+        pairs = [(m, table[a][m], table[b][m]) for m in metrics if table[a][m] is not None and table[b][m] is not None]
+        return pairs, sum(x > y for _, x, y in pairs), sum(x < y for _, x, y in pairs)
+    c1 = "stage 3 improves understanding over stages 1-2 (ours vs skip_stage3)"
+    if {"ours", "skip_stage3"} <= set(table):
+        pairs, up, down = cmp("ours", "skip_stage3", UNDERSTANDING)
+        verdict = "not measurable" if not pairs else "holds" if up > down else "does not hold" if up < down else "mixed"
+        out.append((c1, verdict, ", ".join(f"{m} {x:.3f} vs {y:.3f}" for m, x, y in pairs)))
+    else: out.append((c1, "not measured", "needs the ours and skip_stage3 rows (run with ablations)"))
+    c2 = "unified tokens beat separate tokens on knowledge-driven generation (ours vs separate)"
+    if {"ours", "separate"} <= set(table) and None not in (table["ours"]["knowledge_t2i"], table["separate"]["knowledge_t2i"]):
+        x, y = table["ours"]["knowledge_t2i"], table["separate"]["knowledge_t2i"]
+        out.append((c2, "holds" if x > y else "does not hold" if x < y else "tie", f"knowledge_t2i {x:.3f} vs {y:.3f}"))
+    else: out.append((c2, "not measured", "needs the ours and separate rows with knowledge_t2i scored"))
+    return out
+
+# %% ../nbs/10_unifybench.ipynb #f4bfc521
+def _fmt(v) -> str: return "–" if v is None else f"{v:.3f}"
+
+def _md_table(table: dict) -> list:
+    rows = ["| system | " + " | ".join(METRIC_NAMES) + " |", "|---|" + "---|" * len(METRIC_NAMES)]
+    return rows + [f"| {s} | " + " | ".join(_fmt(v[m]) for m in METRIC_NAMES) + " |" for s, v in table.items()]
+
+def _loss_plot(histories: dict, path: Path) -> str | None:
+    "One panel per run: loss per step, coloured by stage."
+    import matplotlib; matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    histories = {k: h for k, h in histories.items() if h}
+    if not histories: return None
+    fig, axs = plt.subplots(1, len(histories), figsize=(4 * len(histories), 2.6), squeeze=False)
+    for ax, (name, h) in zip(axs[0], histories.items()):
+        for key in dict.fromkeys((x.get("set", ""), x["stage"]) for x in h):
+            xs = [x for x in h if (x.get("set", ""), x["stage"]) == key]
+            ax.plot(range(len(xs)), [x["loss"] for x in xs], label=f"{key[0] + ' ' if key[0] else ''}stage {key[1]}")
+        ax.set_title(name, fontsize=9); ax.set_xlabel("step"); ax.legend(fontsize=7)
+    fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
+    return path.name
+
+def _html(md: str, title: str) -> str:
+    try:
+        import mistune
+        body = mistune.create_markdown(plugins=["table"])(md)
+    except Exception:  # no mistune: the Markdown itself, readable
+        import html as h
+        body = f"<pre>{h.escape(md)}</pre>"
+    style = "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}img{image-rendering:pixelated;max-width:100%}"
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head><body>{body}</body></html>"
+
+def write_report(out_dir, results: list, meta: dict, histories: dict | None = None) -> dict:
+    "Write report.md, report.html, scores.json and raw.json into `out_dir`; returns the aggregated table."
+    from unictokens.checkpoints import write_json
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    agg = aggregate(results)
+    write_json(agg["systems"], out / "scores.json")
+    write_json({"meta": meta, "aggregate": agg, "concepts": results}, out / "raw.json")
+    L = [f"# UnifyBench report", "", f"Backbone `{meta.get('backbone')}`, judge `{meta.get('judge')}`, {len(results)} concept(s): "
+         + ", ".join(f"`<{r['concept']}>`" for r in results) + ".", "",
+         "Each cell is the mean over the concepts where the metric could be scored; – means it could not be scored anywhere "
+         "(see Notes).", "", "## Results", "", *_md_table(agg["systems"]), ""]
+    systems = {s: r["systems"][s]["note"] for r in results for s in r["systems"]}
+    L += ["Systems: " + "; ".join(f"**{s}**: {n or 'the trained concept tokens'}" for s, n in systems.items()) + ".", ""]
+    L += ["## The paper's claims", "", "| claim | on this run | evidence |", "|---|---|---|"]
+    L += [f"| {c} | **{v}** | {e} |" for c, v, e in claims(agg["systems"])] + [""]
+    if len(agg["by_category"]) > 1:
+        L += ["## By category", ""]
+        for c, t in agg["by_category"].items(): L += [f"### {c}", "", *_md_table(t), ""]
+    if histories:
+        name = _loss_plot(histories, out / "losses.png")
+        if name: L += ["## Training losses", "", f"![losses]({name})", ""]
+    L += ["## Per concept", ""]
+    for r in results:
+        c, folder = r["concept"], f"concepts/{r['concept']}"
+        L += [f"### `<{c}>` ({r['category']})", "", f"Training images: ![train]({folder}/{r['train_grid']})", ""]
+        for s, v in r["systems"].items():
+            kn = v["raw"].get("knowledge", {})
+            L += [f"**{s}**: " + ", ".join(f"{m} {_fmt(x)}" for m, x in v["metrics"].items() if x is not None), ""]
+            for p, g in v["grids"].items():
+                sc = kn.get(p)
+                L += [f"- {p}" + (f" (judge: {', '.join(_fmt(x) for x in sc)})" if sc else "") + f"<br>![{s}]({folder}/{g})"]
+            L += [""]
+        ours = r["systems"].get("ours") or next(iter(r["systems"].values()))
+        qa = [x for k in ("vqa", "text_only") for x in ours["raw"].get(k, [])]
+        if qa:
+            L += [f"Answers of **{'ours' if 'ours' in r['systems'] else s}**:", "", "| question | gold | answer | BLEU | judge |", "|---|---|---|---|---|"]
+            L += [f"| {x['question']} | {x['gold']} | {x['answer'] or '(empty)'} | {_fmt(x['bleu'])} | {_fmt(x['judge'])} |" for x in qa] + [""]
+    notes = [(r["concept"], s, n) for r in results for s, v in r["systems"].items() for n in v["notes"]]
+    L += ["## Notes", ""] + ([f"- `<{c}>` / {s}: {n}" for c, s, n in notes] or ["Every metric was scored."]) + [""]
+    L += [f"- {n}" for n in meta.get("notes", [])]
+    md = "\n".join(L)
+    (out / "report.md").write_text(md)
+    (out / "report.html").write_text(_html(md, "UnifyBench report"))
+    return agg
+
+# %% ../nbs/10_unifybench.ipynb #fbb42c30
+def _train_runs(backbone, data_root, concept: str, runs: Path, ablations: list, preset: str, seed: int, log, **train_kw) -> list:
+    "Train ours and the ablations for one concept; returns their `System`s."
+    from unictokens.stages import train
+    out = []
+    for name in ["ours", *ablations]:
+        folder = runs / concept / name
+        if not (folder / "system.json").is_file():
+            train(concept, data_root, backbone, out_dir=folder, seed=seed, preset=preset, ablation=None if name == "ours" else name,
+                  log=lambda m, n=name: log(f"{concept} [{n}] {m}"), **train_kw)
+        out.append(system_of(folder, name))
+    return out
+
+def bench_one(backbone, data_root, concept: str, out_dir, ablations=(), baselines: bool = True, judge="offline",
+              preset: str = "tiny", cfg: BenchConfig | None = None, seed: int = 0, log=print,
+              **train_kw  # StageConfig overrides for training (e.g. epochs)
+             ) -> dict:
+    "Train (or reuse) and evaluate every system for one concept."
+    from unictokens.data import UniCTokensData
+    out, data = Path(out_dir), UniCTokensData(data_root)
+    systems = _train_runs(backbone, data_root, concept, out / "runs", list(ablations), preset, seed, log, **train_kw)
+    if baselines: systems += baseline_systems(backbone, data, concept, out / "runs" / concept, seed)
+    return evaluate_concept(backbone, data, concept, systems, bench_tools(backbone, judge), out, cfg, log)
+
+def _worker(job: dict) -> list:
+    "A worker process: load the backbone once, then bench its share of the concepts."
+    import torch
+    from unictokens.backbones import load_backbone
+    if job["device"].startswith("cuda") and job.get("gpu") is not None: job["device"] = f"cuda:{job['gpu']}"
+    torch.set_num_threads(max(1, job.get("threads", 1)))
+    b = load_backbone(job["backbone"], device=job["device"])
+    log = lambda m: print(f"[worker {job['rank']}] {m}", flush=True)
+    return [bench_one(b, job["data_root"], c, job["out"], job["ablations"], job["baselines"], job["judge"], job["preset"],
+                      job["cfg"], job["seed"], log)["concept"] for c in job["concepts"]]
+
+def run_bench(out_dir, data_root=None, concepts="1", backbone: str = "toy", device: str = "cpu", ablations=(), baselines: bool = True,
+              judge: str = "offline", preset: str = "tiny", cfg: BenchConfig | None = None, workers: int = 1, seed: int = 0, log=print) -> dict:
+    "Train and evaluate `concepts` ('all', a count, or names) and write the report; returns the aggregated table."
+    from unictokens.data import UniCTokensData
+    from unictokens.toyworld import make_world
+    out, t0 = Path(out_dir), time.time()
+    if data_root is None:
+        data_root = out / "world"
+        if not (data_root / "concepts_list.json").is_file(): make_world(data_root, seed=seed); log(f"made the toy world in {data_root}")
+    data = UniCTokensData(data_root)
+    names = data.concepts()
+    chosen = names if concepts == "all" else names[: int(concepts)] if str(concepts).isdigit() else list(concepts)
+    unknown = [c for c in chosen if c not in names]
+    if unknown: raise ValueError(f"{data_root} has no concept(s) {unknown}; it has {names}")
+    ablations = list(ablations)
+    jobs = [dict(rank=r, concepts=chosen[r::workers], backbone=backbone, device=device, data_root=str(data_root), out=str(out),
+                 ablations=ablations, baselines=baselines, judge=judge, preset=preset, cfg=cfg or BenchConfig(seed=seed), seed=seed,
+                 gpu=(r % torch.cuda.device_count()) if device == "cuda" and torch.cuda.device_count() > 1 else None,
+                 threads=max(1, (os.cpu_count() or 1) // workers)) for r in range(min(workers, len(chosen)))]
+    log(f"benchmarking {len(chosen)} concept(s) x {1 + len(ablations) + 3 * baselines} systems with {len(jobs)} worker(s) on {device}")
+    if len(jobs) == 1: _worker(jobs[0])
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(len(jobs), mp_context=mp.get_context("spawn")) as ex: list(ex.map(_worker, jobs))
+    results = [json.loads((out / "concepts" / c / "result.json").read_text()) for c in chosen]
+    hist = {f"<{c}> {n}": json.loads((out / "runs" / c / n / "history.json").read_text())
+            for c in chosen[:2] for n in ["ours", *ablations][:3] if (out / "runs" / c / n / "history.json").is_file()}
+    meta = {"backbone": backbone, "judge": judge, "device": device, "preset": preset, "seed": seed, "workers": len(jobs),
+            "ablations": ablations, "bench": dataclasses.asdict(cfg or BenchConfig(seed=seed)), "seconds": round(time.time() - t0, 1),
+            "notes": []}
+    agg = write_report(out, results, meta, hist)
+    log(f"wrote {out / 'report.md'}, report.html, scores.json in {time.time() - t0:.0f} s")
+    return agg
