@@ -1,10 +1,10 @@
 """Benchmark: time per stage and per step of the three-stage training for one toy concept.
 
-    python scripts/bench_stages.py [--backbone DIR|toy-untrained] [--concept NAME] [--seed 0]
+    python scripts/bench_stages.py [--backbone toy|DIR|toy-untrained] [--concept NAME] [--seed 0]
 
 Trains one concept of a freshly made toy world through stages 1, 2 and 3 with the tiny recipe and prints, per stage,
-the wall time, the number of optimizer steps and the time per step. With the default backbone (the toy
-architecture with random weights) it measures the mechanics, not learning. Numbers, not a test.
+the wall time, the number of optimizer steps and the time per step, on the shipped toy backbone by default
+(`toy-untrained`: the same architecture with random weights). Numbers, not a test.
 """
 import argparse, tempfile, time
 from pathlib import Path
@@ -19,7 +19,7 @@ from unictokens.toyworld import make_world
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--backbone", default="toy-untrained"); ap.add_argument("--concept", default=None)
+    ap.add_argument("--backbone", default="toy"); ap.add_argument("--concept", default=None)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     backbone = untrained_toy_backbone(a.seed) if a.backbone == "toy-untrained" else load_backbone(a.backbone)

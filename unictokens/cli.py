@@ -142,7 +142,7 @@ def cmd_demo(a: argparse.Namespace) -> dict:
     from unictokens.unifybench import run_bench
     abl = list(ABLATIONS) if a.ablations == "all" else [] if a.ablations == "none" else a.ablations.split(",")
     agg = run_bench(a.out, a.data_root, a.concepts, a.backbone, a.device, abl, not a.no_baselines, a.judge, "tiny", _bench_cfg(a),
-                    a.workers, a.seed, log=lambda m: print(m, flush=True))
+                    a.workers, a.seed, log=lambda m: print(m, flush=True), train_kw={"epochs": a.epochs} if a.epochs else None)
     print(Path(a.out) / "report.md")
     return agg
 
@@ -237,7 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--out", default="out/demo"); de.add_argument("--data-root", default=None, help="default: a toy world made on the fly")
     de.add_argument("--concepts", default="1", help="how many concepts (a number), 'all', or names")
     de.add_argument("--ablations", default="all", help="'all', 'none', or a comma list of skip_stage1,skip_stage3,separate,no_init")
-    de.add_argument("--workers", type=int, default=1, help="processes sharing the concepts"); bench_args(de); de.set_defaults(func=cmd_demo)
+    de.add_argument("--workers", type=int, default=1, help="processes sharing the concepts")
+    de.add_argument("--epochs", type=int, default=None, help="epochs per stage (default: the tiny recipe's 3)"); bench_args(de); de.set_defaults(func=cmd_demo)
     ev = sub.add_parser("eval", help="UnifyBench: score concept files and write report.md, report.html, scores.json")
     ev.add_argument("--concept-file", action="append", help="a concept folder or training run folder (repeatable)")
     ev.add_argument("--concept", default=None, help="the concept's name (default: read from the file)")

@@ -559,13 +559,15 @@ class T2IDataset(_ImageDataset):
 def tokenizer_fingerprint(magvit) -> str:
     "Hash of a MAGVIT-v2's config and weights."
     h = hashlib.sha256(json.dumps(magvit.config.to_dict(), sort_keys=True).encode())
-    for k, v in magvit.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    for k, v in magvit.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())  # any dtype (bf16 too)
     return h.hexdigest()[:16]
 
 class CodeCache:
     "Image codes by content: encode each distinct (preprocessed) image once; optionally kept on disk."
-    def __init__(self, magvit, cache_dir=None):
-        self.magvit, self.fingerprint, self.memory = magvit, tokenizer_fingerprint(magvit), {}
+    def __init__(self, magvit, cache_dir=None,
+                 chunk: int = 8  # images encoded at once (bounds GPU memory at 512 px)
+                ):
+        self.magvit, self.fingerprint, self.memory, self.chunk = magvit, tokenizer_fingerprint(magvit), {}, chunk
         self.dir = Path(cache_dir) / self.fingerprint if cache_dir else None
         self.encoder_calls = self.images_encoded = 0
 
@@ -583,7 +585,7 @@ class CodeCache:
         keys = [self._key(x) for x in images]
         todo = [i for i, k in enumerate(keys) if self._lookup(k) is None]
         if todo:
-            codes = self.magvit.encode(images[todo]).cpu()
+            codes = torch.cat([self.magvit.encode(images[todo[j:j + self.chunk]]).cpu() for j in range(0, len(todo), self.chunk)])
             self.encoder_calls += 1; self.images_encoded += len(todo)
             for i, c in zip(todo, codes): self._store(keys[i], c)
         return torch.stack([self.memory[k] for k in keys])

@@ -32,6 +32,7 @@ class PerceptionConfig:
     picture_step: int = 35  # the step whose picture is whited out where its codes still differ from the final ones
     prompt: str = "A photo of <{c}> in the middle of the photo."
     person_prompt: str = "A photo of <{c}>'s face in detail."
+    batch: int = 4  # images sampled (and decoded) at once: bounds GPU memory at 512 px
 
 @dataclass
 class StageConfig:
@@ -117,13 +118,19 @@ def whiteout(codes_at: torch.Tensor,  # (B, N) codes at the picture step
 def perception_pictures(backbone, prompter, ct: ConceptTokens, category: str | None, cfg: PerceptionConfig, seed: int) -> dict:
     "Generate the concept, keep the codes at `cfg.keep_steps`, and build the white-out pictures and their codes."
     prompt = (cfg.person_prompt if category == "person" else cfg.prompt).format(c=ct.name)
-    kept, keep = {}, {s - 1 for s in cfg.keep_steps} | {cfg.picture_step - 1}
+    keep = {s - 1 for s in cfg.keep_steps} | {cfg.picture_step - 1}
     dev = next(backbone.showo.parameters()).device
     g = torch.Generator(device=dev).manual_seed(seed)
-    final = t2i_generate(backbone.showo, prompter, [expand_t2i(prompt, [ct])] * cfg.n_images, steps=cfg.steps,
-                         guidance=cfg.guidance, generator=g, on_step=lambda s, c: kept.__setitem__(s, c) if s in keep else None)
-    pics = whiteout(kept[cfg.picture_step - 1], final, backbone.magvit)
-    return {"prompt": prompt, "final": final, "kept": kept, "pictures": pics, "codes": backbone.magvit.encode(pics)}
+    finals, kept, pics, codes = [], {s: [] for s in keep}, [], []
+    for i in range(0, cfg.n_images, cfg.batch):  # in chunks of `cfg.batch` images
+        k = {}
+        final = t2i_generate(backbone.showo, prompter, [expand_t2i(prompt, [ct])] * min(cfg.batch, cfg.n_images - i), steps=cfg.steps,
+                             guidance=cfg.guidance, generator=g, on_step=lambda s, c: k.__setitem__(s, c) if s in keep else None)
+        p = whiteout(k[cfg.picture_step - 1], final, backbone.magvit)
+        finals.append(final); pics.append(p.cpu()); codes.append(backbone.magvit.encode(p))
+        for s in keep: kept[s].append(k[s])
+    return {"prompt": prompt, "final": torch.cat(finals), "kept": {s: torch.cat(v) for s, v in kept.items()},
+            "pictures": torch.cat(pics), "codes": torch.cat(codes)}
 
 # %% ../nbs/09_stages.ipynb #f2d3a7a3
 def _seed(seed: int, stage: int, epoch: int) -> int: return seed * 1_000_003 + stage * 1009 + epoch

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import base64, hashlib, io, json, math, os, re, time, urllib.error, urllib.request
 from collections import Counter
+from contextlib import contextmanager
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +29,9 @@ __all__ = ['METRICS', 'METRIC_NAMES', 'JUDGE_SCORES', 'TOY_ATTRIBUTE_WORDS', 'AN
            'answer_messages', 'image_data_url', 'image_messages', 'default_cache_dir', 'APIJudge', 'make_judge',
            'clip_t_prompt', 'toy_clip_preprocess', 'ClipUnavailable', 'ClipScorer', 'face_embeddings',
            'face_similarity', 'ProbeFaceEmbedder', 'KnowledgeT2I', 'knowledge_t2i_score', 'System', 'system_of',
-           'random_concept', 'baseline_systems', 'rewrite', 'description', 'BenchConfig', 'answers_of', 'pictures_of',
-           'evaluate_system', 'bench_tools', 'evaluate_concept', 'aggregate', 'claims', 'write_report', 'bench_one',
-           'run_bench']
+           'random_concept', 'baseline_systems', 'rewrite', 'description', 'BenchConfig', 'attached', 'answers_of',
+           'pictures_of', 'evaluate_system', 'bench_tools', 'evaluate_concept', 'aggregate', 'claims', 'write_report',
+           'bench_one', 'run_bench']
 
 # %% ../nbs/10_unifybench.ipynb #21e34034
 class Metric(NamedTuple):
@@ -610,19 +611,26 @@ def _items(td, kind: str) -> list:
         out.append((it["image"], q, a))
     return out
 
+@contextmanager
+def attached(backbone, concept_dirs: list):
+    "`(concepts, prompter)` with the concept folders attached to the backbone (none: the backbone as it is), detached after."
+    from unictokens.stages import load_concepts
+    from unictokens.concepts import detach_concepts
+    if not concept_dirs: yield [], backbone.prompter; return
+    cts, pr = load_concepts(backbone, concept_dirs)
+    try: yield cts, pr
+    finally: detach_concepts(backbone.showo)
+
 @torch.no_grad()
 def answers_of(backbone, concept: str, info, system: System, items: list, cfg: BenchConfig) -> list:
     "Greedy answers of `system` to `(image, question, gold)` items, in order."
-    from unictokens.stages import load_concepts
-    from unictokens.concepts import detach_concepts, mmu_system
-    from unictokens.data import load_image, image_transform
+    from unictokens.concepts import mmu_system
+    from unictokens.data import image_transform
     from unictokens.sampling import mmu_generate
-    model = backbone.showo
-    cts, pr = load_concepts(backbone, system.und) if system.und else ([], backbone.prompter)
+    model, out = backbone.showo, []
     res = math.isqrt(model.config.num_vq_tokens) * backbone.magvit.downsample
     dev = next(model.parameters()).device
-    out = []
-    try:
+    with attached(backbone, system.und) as (cts, pr):
         for i in range(0, len(items), cfg.batch):
             chunk = items[i:i + cfg.batch]
             codes = backbone.magvit.encode(torch.stack([image_transform(load_image(Path(p)), res) for p, _, _ in chunk]).to(dev))
@@ -630,31 +638,23 @@ def answers_of(backbone, concept: str, info, system: System, items: list, cfg: B
             sys = [description(concept, info) if system.prompt == "description" else mmu_system(q, cts) for q in qs]
             ids = mmu_generate(model, pr.mmu_prefix(codes, qs, system=sys), cfg.max_new_tokens)
             out += [pr.tokenizer.decode(x, skip_special_tokens=True).strip() for x in ids]
-    finally:
-        if system.und: detach_concepts(model)
     return out
 
 @torch.no_grad()
 def pictures_of(backbone, concept: str, info, system: System, prompts: list, cfg: BenchConfig) -> dict:
     "{prompt: [PIL images]}: `cfg.n_images` pictures of each prompt drawn by `system`."
-    from unictokens.stages import load_concepts
-    from unictokens.concepts import detach_concepts, expand_t2i
+    from unictokens.concepts import expand_t2i
     from unictokens.magvit import to_pil
     from unictokens.sampling import t2i_generate
-    model = backbone.showo
-    cts, pr = load_concepts(backbone, system.gen) if system.gen else ([], backbone.prompter)
-    dev = next(model.parameters()).device
-    out = {}
-    try:
+    dev, out = next(backbone.showo.parameters()).device, {}
+    with attached(backbone, system.gen) as (cts, pr):
         for k, p in enumerate(prompts):
             text = rewrite(p, concept, info, system.prompt)
             if system.prompt == "description": text = description(concept, info) + " " + text
             g = torch.Generator(device=dev).manual_seed(cfg.seed * 7919 + k)
-            codes = t2i_generate(model, pr, [expand_t2i(text, cts) if cts else text] * cfg.n_images, steps=cfg.steps,
+            codes = t2i_generate(backbone.showo, pr, [expand_t2i(text, cts) if cts else text] * cfg.n_images, steps=cfg.steps,
                                  guidance=cfg.guidance, generator=g)
             out[p] = to_pil(backbone.magvit.decode(codes))
-    finally:
-        if system.gen: detach_concepts(model)
     return out
 
 # %% ../nbs/10_unifybench.ipynb #9d601d73
@@ -894,10 +894,12 @@ def _worker(job: dict) -> list:
     b = load_backbone(job["backbone"], device=job["device"])
     log = lambda m: print(f"[worker {job['rank']}] {m}", flush=True)
     return [bench_one(b, job["data_root"], c, job["out"], job["ablations"], job["baselines"], job["judge"], job["preset"],
-                      job["cfg"], job["seed"], log)["concept"] for c in job["concepts"]]
+                      job["cfg"], job["seed"], log, **job["train_kw"])["concept"] for c in job["concepts"]]
 
 def run_bench(out_dir, data_root=None, concepts="1", backbone: str = "toy", device: str = "cpu", ablations=(), baselines: bool = True,
-              judge: str = "offline", preset: str = "tiny", cfg: BenchConfig | None = None, workers: int = 1, seed: int = 0, log=print) -> dict:
+              judge: str = "offline", preset: str = "tiny", cfg: BenchConfig | None = None, workers: int = 1, seed: int = 0, log=print,
+              train_kw: dict | None = None  # StageConfig overrides for every training (e.g. {"epochs": 10})
+             ) -> dict:
     "Train and evaluate `concepts` ('all', a count, or names) and write the report; returns the aggregated table."
     from unictokens.data import UniCTokensData
     from unictokens.toyworld import make_world
@@ -913,6 +915,7 @@ def run_bench(out_dir, data_root=None, concepts="1", backbone: str = "toy", devi
     ablations = list(ablations)
     jobs = [dict(rank=r, concepts=chosen[r::workers], backbone=backbone, device=device, data_root=str(data_root), out=str(out),
                  ablations=ablations, baselines=baselines, judge=judge, preset=preset, cfg=cfg or BenchConfig(seed=seed), seed=seed,
+                 train_kw=train_kw or {},
                  gpu=(r % torch.cuda.device_count()) if device == "cuda" and torch.cuda.device_count() > 1 else None,
                  threads=max(1, (os.cpu_count() or 1) // workers)) for r in range(min(workers, len(chosen)))]
     log(f"benchmarking {len(chosen)} concept(s) x {1 + len(ablations) + 3 * baselines} systems with {len(jobs)} worker(s) on {device}")
@@ -925,7 +928,8 @@ def run_bench(out_dir, data_root=None, concepts="1", backbone: str = "toy", devi
     hist = {f"<{c}> {n}": json.loads((out / "runs" / c / n / "history.json").read_text())
             for c in chosen[:2] for n in ["ours", *ablations][:3] if (out / "runs" / c / n / "history.json").is_file()}
     meta = {"backbone": backbone, "judge": judge, "device": device, "preset": preset, "seed": seed, "workers": len(jobs),
-            "ablations": ablations, "bench": dataclasses.asdict(cfg or BenchConfig(seed=seed)), "seconds": round(time.time() - t0, 1),
+            "ablations": ablations, "train_overrides": train_kw or {}, "bench": dataclasses.asdict(cfg or BenchConfig(seed=seed)),
+            "seconds": round(time.time() - t0, 1),
             "notes": []}
     agg = write_report(out, results, meta, hist)
     log(f"wrote {out / 'report.md'}, report.html, scores.json in {time.time() - t0:.0f} s")
