@@ -156,3 +156,18 @@ def test_cache_is_per_model_and_survives_damage(judge, server, tmp_path, monkeyp
     path.write_text("{truncated")
     assert again.score_answer("q", "ok", "gold") == 0.5 and again.n_requests == 1
     assert json.loads(path.read_text())["reply"] == "0.5"  # rewritten
+
+
+def test_run_goes_on_when_the_api_judge_is_unreachable(tmp_path, monkeypatch):
+    "An API judge that cannot be reached: BLEU is still scored, judge metrics are None, and the notes say why."
+    from unictokens.backbones import load_backbone
+    from unictokens.data import UniCTokensData
+    from unictokens.unifybench import BenchConfig, System, evaluate_system
+    monkeypatch.setenv("UNICTOKENS_JUDGE_KEY", "test-key")
+    judge = APIJudge("http://127.0.0.1:9/v1", "judge-model", timeout=2, retries=0, cache_dir=tmp_path / "cache")
+    toy, root = load_backbone("toy"), tw.make_world(tmp_path / "world", seed=0)
+    r = evaluate_system(toy, UniCTokensData(root), "yas", System("no_concept", [], [], "class"), judge, None, None,
+                        BenchConfig(n_images=1, steps=4, max_prompts=1))
+    assert r["metrics"]["vqa_bleu"] is not None and r["metrics"]["vqa_judge"] is None
+    assert r["metrics"]["knowledge_t2i"] is None
+    assert any("judge" in n for n in r["notes"]), r["notes"]

@@ -155,11 +155,12 @@ def cmd_eval(a: argparse.Namespace) -> dict:
     from unictokens.unifybench import system_of, baseline_systems, bench_tools, evaluate_concept, write_report
     if not a.data_root: raise SystemExit("eval needs --data-root (the dataset the concepts were trained on)")
     data, b, out = UniCTokensData(a.data_root), _backbone(a.backbone, a.device), Path(a.out)
-    plan = {}
+    plan, hist = {}, {}
     if a.concepts == "all":
         if not a.runs: raise SystemExit("--concepts all needs --runs DIR (one folder per concept, with a run folder per system)")
         for c in data.concepts():
             found = sorted(p for p in (Path(a.runs) / c).glob("*") if (p / "system.json").is_file())
+            hist.update({f"<{c}> {p.name}": json.loads((p / "history.json").read_text()) for p in found[:3] if (p / "history.json").is_file()})
             if found: plan[c] = [system_of(p, p.name) for p in found]
             else: print(f"<{c}>: no run with system.json under {Path(a.runs) / c}; skipped")
     else:
@@ -169,13 +170,14 @@ def cmd_eval(a: argparse.Namespace) -> dict:
             if not meta.is_file(): raise SystemExit(f"{f}: neither a training run (system.json) nor a concept folder (concept.json)")
             m = json.loads(meta.read_text()); c = a.concept or m.get("concept") or m.get("name")
             plan.setdefault(c, []).append(system_of(f, m.get("system") if len(a.concept_file) > 1 and "system" in m else None))
+            if (Path(f) / "history.json").is_file(): hist[f"<{c}> {plan[c][-1].name}"] = json.loads((Path(f) / "history.json").read_text())
     if not plan: raise SystemExit("nothing to evaluate")
     tools = bench_tools(b, a.judge, **_judge_kw(a))
     results = []
     for c, systems in plan.items():
         if not a.no_baselines: systems = systems + baseline_systems(b, data, c, out / "baselines", a.seed)
         results.append(evaluate_concept(b, data, c, systems, tools, out, _bench_cfg(a), log=lambda m: print(m, flush=True)))
-    agg = write_report(out, results, {"backbone": b.name, "judge": a.judge, "notes": tools["notes"]})
+    agg = write_report(out, results, {"backbone": b.name, "judge": a.judge, "notes": tools["notes"]}, hist)
     print(out / "report.md")
     return agg
 
