@@ -169,7 +169,9 @@ def cmd_eval(a: argparse.Namespace) -> dict:
             meta = Path(f) / ("system.json" if (Path(f) / "system.json").is_file() else "concept.json")
             if not meta.is_file(): raise SystemExit(f"{f}: neither a training run (system.json) nor a concept folder (concept.json)")
             m = json.loads(meta.read_text()); c = a.concept or m.get("concept") or m.get("name")
-            plan.setdefault(c, []).append(system_of(f, m.get("system") if len(a.concept_file) > 1 and "system" in m else None))
+            name = m.get("system") or (Path(f).name if len(a.concept_file) > 1 else "ours")
+            if name in {x.name for x in plan.get(c, [])}: name = f"{name} ({Path(f).name})"  # two runs of one kind
+            plan.setdefault(c, []).append(system_of(f, name))
             if (Path(f) / "history.json").is_file(): hist[f"<{c}> {plan[c][-1].name}"] = json.loads((Path(f) / "history.json").read_text())
     if not plan: raise SystemExit("nothing to evaluate")
     tools = bench_tools(b, a.judge, **_judge_kw(a))

@@ -349,7 +349,7 @@ def train(concept: str, data_root=None, backbone=None, stages=(1, 2, 3), out_dir
             else out / sub / f"stage{cfg.stage - 1}"
         res = train_stage(backbone, data, concept, cfg, out / sub, prev, seed, face_embedder, cache, log, callback)
         done[(sub, cfg.stage)] = res["concept_dir"]
-        history += [dict(h, set=sub) if sub else h for h in res["history"][len([x for x in history if x.get("set", "") == sub and x["stage"] == cfg.stage]):]]
+        history += [dict(h, set=sub) if sub else h for h in res["history"]]
         timing[f"{sub + '/' if sub else ''}stage{cfg.stage}"] = {"seconds": round(res["seconds"], 1), "precision": res["precision"], "peak_gib": res["peak_gib"]}
         log(f"stage {cfg.stage}{' (' + sub + ' set)' if sub else ''}: {res['seconds']:.1f} s, concept file in {res['concept_dir']}")
         write_json(history, out / "history.json")
