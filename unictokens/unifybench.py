@@ -848,10 +848,10 @@ def write_report(out_dir, results: list, meta: dict, histories: dict | None = No
                 sc = kn.get(p)
                 L += [f"- {p}" + (f" (judge: {', '.join(_fmt(x) for x in sc)})" if sc else "") + f"<br>![{s}]({folder}/{g})"]
             L += [""]
-        ours = r["systems"].get("ours") or next(iter(r["systems"].values()))
-        qa = [x for k in ("vqa", "text_only") for x in ours["raw"].get(k, [])]
+        shown = "ours" if "ours" in r["systems"] else next(iter(r["systems"]))
+        qa = [x for k in ("vqa", "text_only") for x in r["systems"][shown]["raw"].get(k, [])]
         if qa:
-            L += [f"Answers of **{'ours' if 'ours' in r['systems'] else s}**:", "", "| question | gold | answer | BLEU | judge |", "|---|---|---|---|---|"]
+            L += [f"Answers of **{shown}**:", "", "| question | gold | answer | BLEU | judge |", "|---|---|---|---|---|"]
             L += [f"| {x['question']} | {x['gold']} | {x['answer'] or '(empty)'} | {_fmt(x['bleu'])} | {_fmt(x['judge'])} |" for x in qa] + [""]
     notes = [(r["concept"], s, n) for r in results for s, v in r["systems"].items() for n in v["notes"]]
     L += ["## Notes", ""] + ([f"- `<{c}>` / {s}: {n}" for c, s, n in notes] or ["Every metric was scored."]) + [""]
