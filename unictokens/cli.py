@@ -34,16 +34,12 @@ def save_images(images: list,  # PIL images
                 grid_scale: int = 4  # nearest-neighbour upscaling of the grid, so 64 px images are visible
                ) -> list:
     "Write each image and a side-by-side `{stem}_grid.png`; return the paths."
-    from PIL import Image
+    from unictokens.magvit import image_grid
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, im in enumerate(images):
         paths.append(out / f"{stem}_{i}.png"); im.save(paths[-1])
-    w, h = images[0].size
-    grid = Image.new("RGB", (w * len(images), h))
-    for i, im in enumerate(images): grid.paste(im, (i * w, 0))
-    grid = grid.resize((grid.width * grid_scale, grid.height * grid_scale), Image.NEAREST)
-    paths.append(out / f"{stem}_grid.png"); grid.save(paths[-1])
+    paths.append(out / f"{stem}_grid.png"); image_grid(images, grid_scale).save(paths[-1])
     return paths
 
 # %% ../nbs/11_cli.ipynb #f1411641

@@ -5,6 +5,7 @@
 # %% ../nbs/09_stages.ipynb #1e202a4a
 from __future__ import annotations
 import json, math, random, time
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import torch
@@ -19,7 +20,8 @@ from .sampling import t2i_generate
 # %% auto #0
 __all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'paper_stage', 'tiny_stage', 'init_rows', 'whiteout',
            'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of', 'layer_checkpointing',
-           'train_stage', 'LossPlot', 'stage_plan', 'train', 'load_concepts', 'generate', 'ask']
+           'train_stage', 'plot_history', 'LossPlot', 'stage_plan', 'train', 'load_concepts', 'attached', 'generate',
+           'ask']
 
 # %% ../nbs/09_stages.ipynb #2c71cbb0
 @dataclass
@@ -278,6 +280,13 @@ def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, 
         if callback: callback(len(history), history[-1])
 
 # %% ../nbs/09_stages.ipynb #d382fa00
+def plot_history(ax, records: list, title: str = ""):
+    "Loss per step on `ax`: one curve per stage (and token set, for the `separate` ablation) of a training history."
+    for key in dict.fromkeys((r.get("set", ""), r["stage"]) for r in records):
+        rs = [r for r in records if (r.get("set", ""), r["stage"]) == key]
+        ax.plot([r["step"] for r in rs], [r["loss"] for r in rs], label=f"{key[0] + ' ' if key[0] else ''}stage {key[1]}")
+    ax.set_xlabel("step"); ax.set_ylabel("loss"); ax.legend(fontsize=7); ax.set_title(title, fontsize=9)
+
 class LossPlot:
     "A `train_stage` callback that redraws the loss per step (one curve per stage) every `every` steps in a notebook."
     def __init__(self, every: int = 10, title: str = ""):
@@ -288,10 +297,7 @@ class LossPlot:
     def figure(self):
         import matplotlib.pyplot as plt
         fig, ax = plt.subplots(figsize=(7, 2.4))
-        for s in sorted({r["stage"] for r in self.records}):
-            rs = [r for r in self.records if r["stage"] == s]
-            ax.plot([r["step"] for r in rs], [r["loss"] for r in rs], label=f"stage {s}")
-        ax.set_xlabel("step"); ax.set_ylabel("loss"); ax.legend(fontsize=8); ax.set_title(self.title, fontsize=9)
+        plot_history(ax, self.records, self.title)
         plt.close(fig)
         return fig
     def draw(self):
@@ -367,17 +373,23 @@ def load_concepts(backbone, concept_dirs) -> tuple:
     detach_concepts(backbone.showo)
     return cts, attach_concepts(backbone.showo, backbone.tokenizer, cts)
 
+@contextmanager
+def attached(backbone, concept_dirs):
+    "`(concepts, prompter)` with the concept folders attached (none: the backbone as it is), detached afterwards."
+    if not concept_dirs: yield [], backbone.prompter; return
+    cts, pr = load_concepts(backbone, concept_dirs)
+    try: yield cts, pr
+    finally: detach_concepts(backbone.showo)
+
 @torch.no_grad()
 def generate(backbone, concept_dirs, prompt: str, n: int = 4, steps: int = 16, guidance: float = 2.0, seed: int = 0) -> list:
     "PIL pictures of `prompt` (which mentions `<c>`) with the concepts attached."
     from unictokens.magvit import to_pil
-    cts, pr = load_concepts(backbone, concept_dirs)
-    try:
+    with attached(backbone, concept_dirs) as (cts, pr):
         dev = next(backbone.showo.parameters()).device
         codes = t2i_generate(backbone.showo, pr, [expand_t2i(prompt, cts)] * n, steps=steps, guidance=guidance,
                              generator=torch.Generator(device=dev).manual_seed(seed))
         return to_pil(backbone.magvit.decode(codes))
-    finally: detach_concepts(backbone.showo)
 
 @torch.no_grad()
 def ask(backbone, concept_dirs, question: str, image=None,  # a PIL image or a path; None: the text-only form
@@ -386,12 +398,10 @@ def ask(backbone, concept_dirs, question: str, image=None,  # a PIL image or a p
     from PIL import Image
     from unictokens.concepts import mmu_system
     from unictokens.sampling import mmu_generate
-    cts, pr = load_concepts(backbone, concept_dirs)
-    try:
+    with attached(backbone, concept_dirs) as (cts, pr):
         res = resolution or math.isqrt(backbone.showo.config.num_vq_tokens) * backbone.magvit.downsample  # e.g. 8 x 8 codes -> 64 px
         im = Image.new("RGB", (res, res)) if image is None else (load_image(Path(image)) if not isinstance(image, Image.Image) else image)
         dev = next(backbone.showo.parameters()).device
         codes = backbone.magvit.encode(image_transform(im.convert("RGB"), res)[None].to(dev))
         prefix = pr.mmu_prefix(codes, question, system=mmu_system(question, cts))
         return pr.tokenizer.decode(mmu_generate(backbone.showo, prefix, max_new_tokens)[0], skip_special_tokens=True).strip()
-    finally: detach_concepts(backbone.showo)

@@ -6,7 +6,6 @@
 from __future__ import annotations
 import base64, hashlib, io, json, math, os, re, time, urllib.error, urllib.request
 from collections import Counter
-from contextlib import contextmanager
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +28,9 @@ __all__ = ['METRICS', 'METRIC_NAMES', 'JUDGE_SCORES', 'TOY_ATTRIBUTE_WORDS', 'AN
            'answer_messages', 'image_data_url', 'image_messages', 'default_cache_dir', 'APIJudge', 'make_judge',
            'clip_t_prompt', 'toy_clip_preprocess', 'ClipUnavailable', 'ClipScorer', 'face_embeddings',
            'face_similarity', 'ProbeFaceEmbedder', 'KnowledgeT2I', 'knowledge_t2i_score', 'System', 'system_of',
-           'random_concept', 'baseline_systems', 'rewrite', 'description', 'BenchConfig', 'attached', 'answers_of',
-           'pictures_of', 'evaluate_system', 'bench_tools', 'evaluate_concept', 'aggregate', 'claims', 'write_report',
-           'bench_one', 'run_bench']
+           'random_concept', 'baseline_systems', 'rewrite', 'description', 'BenchConfig', 'answers_of', 'pictures_of',
+           'evaluate_system', 'bench_tools', 'evaluate_concept', 'aggregate', 'claims', 'write_report', 'bench_one',
+           'run_bench']
 
 # %% ../nbs/10_unifybench.ipynb #21e34034
 class Metric(NamedTuple):
@@ -602,24 +601,9 @@ class BenchConfig:
 
 # %% ../nbs/10_unifybench.ipynb #af59481f
 def _items(td, kind: str) -> list:
-    "(image, question, gold) of one item type from a `TestData`."
-    out = []
-    for it in td.items:
-        if it["type"] != kind: continue
-        q = next(c["value"] for c in it["conversations"] if c["from"] == "human").replace("<image>\n", "").replace("<image>", "").strip()
-        a = next(c["value"] for c in it["conversations"] if c["from"] == "gpt")
-        out.append((it["image"], q, a))
-    return out
-
-@contextmanager
-def attached(backbone, concept_dirs: list):
-    "`(concepts, prompter)` with the concept folders attached to the backbone (none: the backbone as it is), detached after."
-    from unictokens.stages import load_concepts
-    from unictokens.concepts import detach_concepts
-    if not concept_dirs: yield [], backbone.prompter; return
-    cts, pr = load_concepts(backbone, concept_dirs)
-    try: yield cts, pr
-    finally: detach_concepts(backbone.showo)
+    "(image, question, gold) of one item type from a `TestData` (its first turn)."
+    from unictokens.prompting import conversation_turns
+    return [(it["image"], *conversation_turns(it["conversations"])[0]) for it in td.items if it["type"] == kind]
 
 @torch.no_grad()
 def answers_of(backbone, concept: str, info, system: System, items: list, cfg: BenchConfig) -> list:
@@ -627,6 +611,7 @@ def answers_of(backbone, concept: str, info, system: System, items: list, cfg: B
     from unictokens.concepts import mmu_system
     from unictokens.data import image_transform
     from unictokens.sampling import mmu_generate
+    from unictokens.stages import attached
     model, out = backbone.showo, []
     res = math.isqrt(model.config.num_vq_tokens) * backbone.magvit.downsample
     dev = next(model.parameters()).device
@@ -646,6 +631,7 @@ def pictures_of(backbone, concept: str, info, system: System, prompts: list, cfg
     from unictokens.concepts import expand_t2i
     from unictokens.magvit import to_pil
     from unictokens.sampling import t2i_generate
+    from unictokens.stages import attached
     dev, out = next(backbone.showo.parameters()).device, {}
     with attached(backbone, system.gen) as (cts, pr):
         for k, p in enumerate(prompts):
@@ -725,11 +711,9 @@ def bench_tools(backbone, judge: str | Judge = "offline", **judge_kw) -> dict:
 # %% ../nbs/10_unifybench.ipynb #5fd6c181
 def _grid(images: list, path: Path, scale: int = 2) -> str:
     "Save images side by side (nearest-neighbour upscaled so 64 px pictures are visible); returns the file name."
-    w, h = images[0].size
-    g = Image.new("RGB", (w * len(images), h))
-    for i, im in enumerate(images): g.paste(im.convert("RGB").resize((w, h)), (i * w, 0))
+    from unictokens.magvit import image_grid
     path.parent.mkdir(parents=True, exist_ok=True)
-    g.resize((g.width * scale, g.height * scale), Image.NEAREST).save(path)
+    image_grid(images, scale).save(path)
     return path.name
 
 def evaluate_concept(backbone, data, concept: str, systems: list, tools: dict, out_dir, cfg: BenchConfig | None = None,
@@ -797,12 +781,9 @@ def _loss_plot(histories: dict, path: Path) -> str | None:
     import matplotlib.pyplot as plt
     histories = {k: h for k, h in histories.items() if h}
     if not histories: return None
+    from unictokens.stages import plot_history
     fig, axs = plt.subplots(1, len(histories), figsize=(4 * len(histories), 2.6), squeeze=False)
-    for ax, (name, h) in zip(axs[0], histories.items()):
-        for key in dict.fromkeys((x.get("set", ""), x["stage"]) for x in h):
-            xs = [x for x in h if (x.get("set", ""), x["stage"]) == key]
-            ax.plot(range(len(xs)), [x["loss"] for x in xs], label=f"{key[0] + ' ' if key[0] else ''}stage {key[1]}")
-        ax.set_title(name, fontsize=9); ax.set_xlabel("step"); ax.legend(fontsize=7)
+    for ax, (name, h) in zip(axs[0], histories.items()): plot_history(ax, h, name)
     fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
     return path.name
 
