@@ -4,11 +4,13 @@
 
 # %% ../nbs/08_backbones.ipynb #cc776bac
 from __future__ import annotations
-import hashlib, json, math, os, random, subprocess, time
+import hashlib, json, math, os, random, re, subprocess, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
+import numpy as np
 import torch
 import torch.nn as nn
+from PIL import Image
 import torch.nn.functional as F
 from .vocab import VocabLayout
 from .prompting import Prompter, word_tokenizer, encode_text, sample_t2i_mask, t2i_attention_mask, mmu_attention_mask
@@ -19,13 +21,14 @@ from . import toyworld as tw
 from .checkpoints import file_sha256
 
 # %% auto #0
-__all__ = ['T2I_CHECKED', 'ASSET_FILES', 'QUALITY_BARS', 'PARTS', 'TOY_ASSETS', 'QUALITY_NAMES', 'render_pool', 'to_model',
-           'label_tensor', 'AttributeProbe', 'toy_magvit_config', 'toy_showo_config', 'toy_clip', 'clip_tokens',
-           'PretrainConfig', 'train_loop', 'BatchStream', 'batches', 'train_magvit', 'reconstruct', 'train_probe',
-           'clip_batch', 'train_clip', 'lm_batch', 'lm_attention_mask', 'showo_batch', 'showo_losses', 'train_showo',
-           'probe_accuracy_on', 't2i_accuracy', 'mmu_exact_match', 'clip_top1', 'pretrain_toy', 'Backbone',
-           'load_toy_backbone', 'load_showo_backbone', 'load_backbone', 'untrained_toy_backbone', 'quality_table',
-           'reference_generation']
+__all__ = ['T2I_CHECKED', 'ASSET_FILES', 'QUALITY_BARS', 'PARTS', 'TOY_ATTRIBUTE_WORDS', 'TOY_PROMPTS', 'TOY_ASSETS',
+           'QUALITY_NAMES', 'render_pool', 'to_model', 'label_tensor', 'AttributeProbe', 'toy_magvit_config',
+           'toy_showo_config', 'toy_clip', 'clip_tokens', 'PretrainConfig', 'train_loop', 'BatchStream', 'batches',
+           'train_magvit', 'reconstruct', 'train_probe', 'clip_batch', 'train_clip', 'lm_batch', 'lm_attention_mask',
+           'showo_batch', 'showo_losses', 'train_showo', 'probe_accuracy_on', 't2i_accuracy', 'mmu_exact_match',
+           'clip_top1', 'pretrain_toy', 'EvalKit', 'as_image', 'toy_answer_score', 'accessory_fact', 'fact_for_prompt',
+           'ToyJudge', 'toy_clip_preprocess', 'ProbeFaceEmbedder', 'toy_eval_kit', 'Backbone', 'load_toy_backbone',
+           'load_showo_backbone', 'load_backbone', 'untrained_toy_backbone', 'quality_table', 'reference_generation']
 
 # %% ../nbs/08_backbones.ipynb #806bee73
 def _render_many(scenes: list):
@@ -445,6 +448,116 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
     write_json(manifest, out / "manifest.json")
     return manifest
 
+# %% ../nbs/08_backbones.ipynb #11005343
+@dataclass
+class EvalKit:
+    "What a backbone brings to UnifyBench; a field left None falls back to the paper's tool."
+    judge: object = None  # a judge with the `10a_judges` interface (score_answer, score_image, judge_image)
+    clip: tuple | None = None  # (open_clip model, tokenize: texts -> ids, preprocess: PIL image -> (3, H, W))
+    face_embedder: object = None  # images -> (n, d); ValueError for an image without a face
+    prompts: tuple | None = None  # generation prompts for CLIP-I/T, "{}" standing for the concept
+
+def as_image(image) -> Image.Image:
+    "An RGB PIL image from a PIL image, a path, or a uint8 (H, W, 3) array or tensor."
+    if isinstance(image, Image.Image): return image.convert("RGB")
+    if isinstance(image, (str, Path)): return Image.open(image).convert("RGB")
+    a = image.cpu().numpy() if torch.is_tensor(image) else np.asarray(image)
+    if a.dtype != np.uint8 or a.ndim != 3 or a.shape[-1] != 3: raise ValueError(f"expected a uint8 (H, W, 3) image, got {a.dtype} {a.shape}")
+    return Image.fromarray(a)
+
+# %% ../nbs/08_backbones.ipynb #73571be0
+def _words_of(values) -> set: return {w for v in values for w in v.split()}
+
+TOY_ATTRIBUTE_WORDS = frozenset(_words_of((*tw.CLASSES, *tw.COLOURS, *tw.PATTERNS, *tw.MARKS, *tw.SIZES, *tw.POSITIONS,
+                                           *tw.FACINGS, *tw.ACCESSORIES, *tw.BACKGROUNDS, *tw.HOMES, *tw.HABITS))
+                                | {"big", "no", "nothing", "middle"}) - {"a", "none"}
+
+def _answer_words(text: str) -> set:
+    return set(re.sub(r"[^\w\s]", " ", str(text).lower()).split())
+
+def toy_answer_score(answer: str,  # the model's answer
+                     gold: str  # the gold answer
+                    ) -> float:
+    "1 when the answer names exactly the gold answer's attribute words, 0.5 when some, 0 when none."
+    a, g = (_answer_words(x) & TOY_ATTRIBUTE_WORDS for x in (answer, gold))
+    if not g: return float(" ".join(sorted(_answer_words(answer))) == " ".join(sorted(_answer_words(gold))))
+    return 1.0 if a == g else 0.5 if a & g else 0.0
+
+# %% ../nbs/08_backbones.ipynb #4c72a91d
+def accessory_fact(sentence: str) -> tuple | None:
+    "(accessory, colour) from a toy fact like '<bo> has a blue hat.', else None."
+    m = re.search(r"\bhas an? (\w+) (\w+)", sentence.lower())
+    return (m.group(2), m.group(1)) if m and m.group(1) in tw.COLOURS and m.group(2) in tw.ACCESSORIES[1:] else None
+
+def fact_for_prompt(prompt: str,  # a knowledge-driven prompt ('A photo of <bo> wearing its hat.')
+                    extra_info: list  # the concept's facts
+                   ) -> str | None:
+    "The extra_info sentence about the accessory a prompt names with 'its' ('... wearing its hat.')."
+    kinds = [k for k in re.findall(r"\bits (\w+)", prompt.lower()) if k in tw.ACCESSORIES[1:]]
+    return next((s for s in extra_info if (f := accessory_fact(s)) and f[0] in kinds), None)
+
+# %% ../nbs/08_backbones.ipynb #e9d5dd0b
+class ToyJudge:
+    "The toy world's exact judge (the `10a_judges` interface): attribute words for answers, the probe for pictures."
+    name, judges_images = "toy", True
+
+    def __init__(self, read  # images -> attribute labels: an AttributeProbe, or a `toyworld.RenderedJudge`
+                ):
+        self.read, self.failures = getattr(read, "judge", read), []
+
+    def score_answer(self, question: str, answer: str, gold: str, context=None) -> float | None:
+        "Exact attribute-word score of `answer` against `gold` (1, 0.5 or 0)."
+        return toy_answer_score(answer, gold)
+
+    def judge_image(self, image, prompt: str, concept_info, attribute: str | None = None) -> dict | None:
+        "`{'score', 'identity', 'fact'}` of a picture for a knowledge-driven prompt; None (reason in `failures`) when unscorable."
+        fact = attribute or fact_for_prompt(prompt, list(concept_info.extra_info))
+        claim = fact and accessory_fact(fact)
+        if not claim: return self._fail(f"no fact a picture can show for {prompt!r} (attribute {attribute!r})")
+        try: want = tw.visible_of(concept_info.info)
+        except ValueError as e: return self._fail(f"the concept's look is unknown: {e}")
+        labels = self.read([as_image(image)])[0]
+        identity = all(labels[k] == v for k, v in want.items())
+        shown = 1.0 if (labels["accessory"], labels["accessory_colour"]) == claim else 0.5 if labels["accessory"] == claim[0] else 0.0
+        return {"score": shown if identity else 0.0, "identity": identity, "fact": shown}
+
+    def score_image(self, image, prompt: str, concept_info, attribute: str | None = None) -> float | None:
+        "The strict score alone."
+        v = self.judge_image(image, prompt, concept_info, attribute)
+        return None if v is None else v["score"]
+
+    def _fail(self, reason: str) -> None:
+        self.failures.append({"what": "image", "reason": reason})
+
+# %% ../nbs/08_backbones.ipynb #54485220
+TOY_PROMPTS = ("A photo of {} on the grass.", "A photo of {} on the beach.", "A photo of {} in the sky.",
+               "A photo of {} in a room.", "A photo of {} in the snow.", "A photo of {} at night.")
+
+def toy_clip_preprocess(image, size: int = 64) -> torch.Tensor:
+    "(3, size, size) in [-1, 1]: the toy CLIP's input (as it was trained)."
+    im = as_image(image)
+    if im.size != (size, size): im = im.resize((size, size), Image.BICUBIC)
+    return to_model(torch.from_numpy(np.asarray(im).copy())[None])[0]
+
+class ProbeFaceEmbedder:
+    "The toy world's face embedder: attribute-probe features; no face unless the probe sees a person."
+    def __init__(self, probe,  # an AttributeProbe (anything with .judge(images) and .embed(x))
+                 require_person: bool = True):
+        self.probe, self.require_person = probe, require_person
+
+    @torch.no_grad()
+    def __call__(self, images: list) -> torch.Tensor:
+        ims = [as_image(im).resize((64, 64), Image.BICUBIC) for im in images]
+        if self.require_person:
+            for i, labels in enumerate(self.probe.judge(ims)):
+                if labels["cls"] not in tw.CATEGORIES["person"]: raise ValueError(f"no face found in image {i} (the probe sees a {labels['cls']})")
+        x = to_model(torch.from_numpy(np.stack([np.asarray(im) for im in ims])), next(self.probe.parameters()).device)
+        return self.probe.embed(x)  # (n, 256)
+
+def toy_eval_kit(probe, clip, clip_tokenize) -> EvalKit:
+    "Everything the toy backbone brings to UnifyBench."
+    return EvalKit(ToyJudge(probe), (clip, clip_tokenize, toy_clip_preprocess), ProbeFaceEmbedder(probe), TOY_PROMPTS)
+
 # %% ../nbs/08_backbones.ipynb #4f4f17e6
 @dataclass
 class Backbone:
@@ -457,6 +570,7 @@ class Backbone:
     clip_tokenize: object = None  # texts -> token tensor for `clip`
     probe: AttributeProbe | None = None  # toy world only
     manifest: dict | None = None
+    eval_kit: EvalKit = field(default_factory=EvalKit)  # what it brings to UnifyBench (empty: the paper's tools)
 
     @property
     def prompter(self) -> Prompter: return Prompter(self.tokenizer, self.showo.layout, self.showo.config.max_text_len)
@@ -487,7 +601,8 @@ def load_toy_backbone(folder=TOY_ASSETS, device: str = "cpu") -> Backbone:
     showo = ShowO.from_pretrained(folder / "showo").float().to(device).eval()
     clip = toy_clip(len(tok)); clip.load_state_dict({k: v.float() for k, v in load_file(folder / "clip.safetensors").items()})
     probe = AttributeProbe(); probe.load_state_dict({k: v.float() for k, v in load_file(folder / "probe.safetensors").items()})
-    b = Backbone("toy", tok, vq, showo, clip.to(device).eval(), lambda texts: clip_tokens(tok, texts), probe.to(device).eval(), manifest)
+    clip, probe, tokenize = clip.to(device).eval(), probe.to(device).eval(), lambda texts: clip_tokens(tok, texts)
+    b = Backbone("toy", tok, vq, showo, clip, tokenize, probe, manifest, toy_eval_kit(probe, clip, tokenize))
     b.prompter  # prepares the tokenizer and checks it against the layout
     return b
 
@@ -503,14 +618,14 @@ def load_showo_backbone(repo: str = "showlab/show-o-512x512", magvit: str = "sho
                       f"`hf download {tokenizer} --local-dir DIR` and pass tokenizer=DIR") from e
     showo = ShowO.from_pretrained(repo, dtype=dtype, local_files_only=local_files_only).to(device)
     vq = MAGVITv2.from_pretrained(magvit, local_files_only=local_files_only).to(device)
-    model = tokenize = None
+    model = tokenize = preprocess = None
     if clip:
         try:
             import open_clip
-            model = open_clip.create_model("ViT-B-32", pretrained="openai").to(device).eval()
+            model, _, preprocess = open_clip.create_model_and_transforms("ViT-B-32", pretrained="openai", device=device)
             tokenize = open_clip.get_tokenizer("ViT-B-32")
         except Exception as e: print(f"CLIP ViT-B-32 could not be loaded ({type(e).__name__}); CLIP-I / CLIP-T will be unavailable")
-    b = Backbone(repo, tok, vq, showo, model, tokenize)
+    b = Backbone(repo, tok, vq, showo, model, tokenize, eval_kit=EvalKit(clip=(model.eval(), tokenize, preprocess) if model else None))
     b.prompter
     return b
 
@@ -525,9 +640,9 @@ def untrained_toy_backbone(seed: int = 0, device: str = "cpu") -> Backbone:
     "The toy backbone's architecture with seeded random weights (no judge can trust it; for tests and mechanics)."
     torch.manual_seed(seed)
     tok = tw.toy_tokenizer()
+    clip, probe, tokenize = toy_clip(len(tok)).to(device).eval(), AttributeProbe().to(device).eval(), lambda texts: clip_tokens(tok, texts)
     b = Backbone("toy-untrained", tok, MAGVITv2(toy_magvit_config()).to(device).eval(),
-                 ShowO(toy_showo_config(len(tok))).to(device).eval(), toy_clip(len(tok)).to(device).eval(),
-                 lambda texts: clip_tokens(tok, texts), AttributeProbe().to(device).eval())
+                 ShowO(toy_showo_config(len(tok))).to(device).eval(), clip, tokenize, probe, eval_kit=toy_eval_kit(probe, clip, tokenize))
     b.prompter
     return b
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_cli.ipynb #4a6b4f8c
 from __future__ import annotations
-import argparse, json, shlex, sys, time
+import argparse, dataclasses, json, shlex, sys, time
 from pathlib import Path
 import torch
 
@@ -128,17 +128,21 @@ def cmd_ask(a: argparse.Namespace) -> str:
     print(answer); return answer
 
 # %% ../nbs/11_cli.ipynb #7a3bb9a7
-def _bench_cfg(a):
-    from unictokens.unifybench import BenchConfig
-    return BenchConfig(n_images=a.n_images, steps=a.steps, guidance=a.guidance, seed=a.seed)
+def _bench_cfg(a, preset: str = "tiny"):
+    from unictokens.bench import BenchConfig
+    return BenchConfig.preset(preset, n_images=a.n_images, steps=a.steps, guidance=a.guidance, max_new_tokens=a.max_new_tokens, seed=a.seed)
+
+def _seeds(text: str) -> list:
+    try: return [int(s) for s in str(text).split(",") if s.strip()]
+    except ValueError: raise SystemExit(f"--seeds: expected a comma list of integers such as 0,1,2, got {text!r}")
 
 def cmd_demo(a: argparse.Namespace) -> dict:
     "Toy world -> three stages (+ ablations) -> UnifyBench against the baselines -> report."
     from unictokens.stages import ABLATIONS
-    from unictokens.unifybench import run_bench
+    from unictokens.bench import run_bench
     abl = list(ABLATIONS) if a.ablations == "all" else [] if a.ablations == "none" else a.ablations.split(",")
     agg = run_bench(a.out, a.data_root, a.concepts, a.backbone, a.device, abl, not a.no_baselines, a.judge, "tiny", _bench_cfg(a),
-                    a.workers, a.seed, log=lambda m: print(m, flush=True), train_kw={"epochs": a.epochs} if a.epochs else None)
+                    a.workers, _seeds(a.seeds), log=lambda m: print(m, flush=True), train_kw={"epochs": a.epochs} if a.epochs else None)
     print(Path(a.out) / "report.md")
     return agg
 
@@ -148,7 +152,7 @@ def _judge_kw(a) -> dict:
 def cmd_eval(a: argparse.Namespace) -> dict:
     "Score concept files (or every concept's runs) with UnifyBench and write the report."
     from unictokens.data import UniCTokensData
-    from unictokens.unifybench import system_of, baseline_systems, bench_tools, evaluate_concept, write_report
+    from unictokens.bench import system_of, baseline_systems, bench_tools, evaluate_concept, write_report
     if not a.data_root: raise SystemExit("eval needs --data-root (the dataset the concepts were trained on)")
     data, b, out = UniCTokensData(a.data_root), _backbone(a.backbone, a.device), Path(a.out)
     plan, hist = {}, {}
@@ -170,12 +174,14 @@ def cmd_eval(a: argparse.Namespace) -> dict:
             plan.setdefault(c, []).append(system_of(f, name))
             if (Path(f) / "history.json").is_file(): hist[f"<{c}> {plan[c][-1].name}"] = json.loads((Path(f) / "history.json").read_text())
     if not plan: raise SystemExit("nothing to evaluate")
-    tools = bench_tools(b, a.judge, **_judge_kw(a))
+    tools, cfg = bench_tools(b, a.judge, **_judge_kw(a)), _bench_cfg(a, a.preset)
     results = []
     for c, systems in plan.items():
         if not a.no_baselines: systems = systems + baseline_systems(b, data, c, out / "baselines", a.seed)
-        results.append(evaluate_concept(b, data, c, systems, tools, out, _bench_cfg(a), log=lambda m: print(m, flush=True)))
-    agg = write_report(out, results, {"backbone": b.name, "judge": a.judge, "notes": tools["notes"]}, hist)
+        results.append(evaluate_concept(b, data, c, systems, tools, out, cfg, log=lambda m: print(m, flush=True), seed=a.seed))
+    meta = {"backbone": b.name, "judge": getattr(tools["judge"], "name", a.judge), "preset": a.preset, "bench": dataclasses.asdict(cfg),
+            "notes": tools["notes"]}
+    agg = write_report(out, results, meta, hist)
     print(out / "report.md")
     return agg
 
@@ -229,16 +235,22 @@ def build_parser() -> argparse.ArgumentParser:
     ak.add_argument("--image", default=None); ak.add_argument("--backbone", default="toy"); ak.set_defaults(func=cmd_ask)
     def bench_args(x):
         x.add_argument("--backbone", default="toy"); x.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-        x.add_argument("--judge", default="offline", choices=["offline", "api", "toy"], help="offline: exact on the toy world, text match on real data")
-        x.add_argument("--n-images", type=int, default=4, help="pictures per prompt"); x.add_argument("--steps", type=int, default=16)
-        x.add_argument("--guidance", type=float, default=2.0); x.add_argument("--seed", type=int, default=0)
+        x.add_argument("--judge", default="auto", choices=["auto", "offline", "api"],
+                       help="auto: the backbone's own judge (exact on the toy world), else offline text matching")
+        x.add_argument("--n-images", type=int, default=None, help="pictures per prompt (default: the preset's, 4)")
+        x.add_argument("--steps", type=int, default=None, help="MaskGIT steps (default: the preset's: tiny 16, paper 50)")
+        x.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the preset's: tiny 2, paper 5)")
+        x.add_argument("--max-new-tokens", type=int, default=None, help="longest answer (default: the preset's: tiny 24, paper 100)")
+        x.add_argument("--seed", type=int, default=0)
         x.add_argument("--no-baselines", action="store_true", help="skip the no-concept, text-description and random-rows rows")
     de = sub.add_parser("demo", help="toy world -> three stages -> UnifyBench against baselines -> report (CPU, minutes)")
     de.add_argument("--out", default="out/demo"); de.add_argument("--data-root", default=None, help="default: a toy world made on the fly")
     de.add_argument("--concepts", default="1", help="how many concepts (a number), 'all', or names")
     de.add_argument("--ablations", default="all", help="'all', 'none', or a comma list of skip_stage1,skip_stage3,separate,no_init")
     de.add_argument("--workers", type=int, default=1, help="processes sharing the concepts")
-    de.add_argument("--epochs", type=int, default=None, help="epochs per stage (default: the tiny recipe's 3)"); bench_args(de); de.set_defaults(func=cmd_demo)
+    de.add_argument("--epochs", type=int, default=None, help="epochs per stage (default: the tiny recipe's 3)")
+    de.add_argument("--seeds", default="0", help="training seeds, e.g. 0,1,2: each concept is trained and scored once per seed")
+    bench_args(de); de.set_defaults(func=cmd_demo)
     ev = sub.add_parser("eval", help="UnifyBench: score concept files and write report.md, report.html, scores.json")
     ev.add_argument("--concept-file", action="append", help="a concept folder or training run folder (repeatable)")
     ev.add_argument("--concept", default=None, help="the concept's name (default: read from the file)")
@@ -246,7 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--runs", default=None, help="with --concepts all: RUNS/CONCEPT/SYSTEM/system.json")
     ev.add_argument("--data-root", default=None); ev.add_argument("--out", default="out/eval")
     ev.add_argument("--api-base-url", default=None, help="OpenAI-compatible endpoint (key in $UNICTOKENS_JUDGE_KEY)")
-    ev.add_argument("--api-model", default=None); bench_args(ev); ev.set_defaults(func=cmd_eval)
+    ev.add_argument("--api-model", default=None)
+    ev.add_argument("--preset", default="tiny", choices=["tiny", "paper"], help="evaluation settings: paper = 4 pictures, 50 steps, CFG 5, 100 tokens")
+    bench_args(ev); ev.set_defaults(func=cmd_eval)
     return p
 
 def run(argv: list | None = None):

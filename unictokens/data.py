@@ -129,9 +129,13 @@ def _pair(x, path, where: str, problems: list, need_answer: bool):
     return None
 
 def _image_for(key: str, folder: Path, path, problems: list) -> Path | None:
-    "The image a dict key names in `folder` ('0.png' or '0'), recording a problem if there is none."
-    name = Path(str(key)).name
-    for cand in [folder / name] + [folder / (name + e) for e in IMAGE_EXTS]:
+    "The image a dict key names in `folder` ('0.png', '0' or a relative path 'scenes/0.png'), recording a problem if there is none."
+    name, cands = Path(str(key)).name, []
+    if "/" in str(key):  # a path inside the folder; anything that leaves it names no image
+        try: cands = [safe_join(folder, *str(key).split("/"))]
+        except DataError: pass
+    else: cands = [folder / name] + [folder / (name + e) for e in IMAGE_EXTS]
+    for cand in cands:
         if cand.is_file() and cand.resolve().is_relative_to(folder.resolve()): return cand
     problems.append(Problem(str(path), f"key {key!r}", f"the name of an image in {folder.name}/", "no such image")); return None
 
@@ -303,12 +307,13 @@ def text_only(self: UniCTokensData, concept: str) -> list:
 
 @patch
 def vqa(self: UniCTokensData, concept: str) -> list:
-    "`QAItem`s of the test `vqa.json`; every item names a test image."
+    "`QAItem`s of the test `vqa.json`; every item names an image of the test folder ('0.png' or 'scenes/0.png')."
     d = self.concept_dir(concept, "test")
     items = self._qa(d / "vqa.json", d)
     missing = [Problem(str(d / "vqa.json"), f"item {i}", "an image of the test folder", "no image") for i, x in enumerate(items) if x.image is None]
     if missing: raise DataError(missing)
-    return [x if x.image.is_absolute() else QAItem(x.question, x.answer, d / x.image.name) for x in items]
+    inside = lambda p: p.is_absolute() or p.is_relative_to(d)  # keys were resolved in `d`; bare names of items are not
+    return [x if inside(x.image) else QAItem(x.question, x.answer, d / x.image.name) for x in items]
 
 @patch
 def t2i_conditions(self: UniCTokensData, concept: str) -> list:
@@ -493,6 +498,19 @@ class TestData:
 
 # %% ../nbs/06_data.ipynb #8386c72a
 @patch
+def _resolve_images(self: UniCTokensData, items: list, path: Path) -> list:
+    "`items` with their image paths resolved against the root (relative ones safely); DataError naming file and item."
+    out, problems = [], []
+    for i, x in enumerate(items):
+        img = x.get("image")
+        try: p = Path(img) if Path(img).is_absolute() else safe_join(self.root, *Path(img).parts)
+        except (DataError, TypeError): p = None
+        if _expect(p is not None and p.is_file(), problems, path, f"[{i}] image", "an image file inside the dataset", img):
+            out.append({**x, "image": str(p)})
+    if problems: raise DataError(problems)
+    return out
+
+@patch
 def derive_test_data(self: UniCTokensData, concept: str,
                      n_other: int = 2,  # test images of each other concept used as negatives
                      seed: int = 0, prefer_existing: bool = True) -> TestData:
@@ -508,7 +526,7 @@ def derive_test_data(self: UniCTokensData, concept: str,
         parse_qa_file(items, existing, None, problems)
         _expect(isinstance(items, list) and all(isinstance(x, dict) and "type" in x for x in items), problems, existing, "items", "items with a 'type'", "")
         if problems: raise DataError(problems)
-        return TestData(items, conditions, prompts, f"read {existing}")
+        return TestData(self._resolve_images(items, existing), conditions, prompts, f"read {existing}")
     q = REC_QUESTIONS[0].format(c=c)
     items = [conversation_item(p, q, YES, "rec") for p in self.test_images(c)]
     for other in self.concepts():

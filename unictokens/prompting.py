@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_prompting.ipynb #784b25de
 from __future__ import annotations
-import math
+import dataclasses, math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 import torch
@@ -13,7 +13,7 @@ from .vocab import VocabLayout, SPECIAL_TOKENS, IGNORE_ID
 # %% auto #0
 __all__ = ['word_tokenizer', 'prepare_tokenizer', 't2i_text_block', 't2i_sequences', 'cosine_schedule', 'sample_t2i_mask',
            'conversation_turns', 'phi15_segments', 'encode_text', 'encode_segments', 'mmu_sequences', 'mmu_prefix',
-           'additive_mask', 't2i_attention_mask', 'mmu_attention_mask', 'Prompter']
+           'additive_mask', 't2i_attention_mask', 'mmu_attention_mask', 'PromptTooLong', 'Prompter']
 
 # %% ../nbs/01_prompting.ipynb #1ff90cbe
 def word_tokenizer(words: Sequence[str],  # the vocabulary, in id order (duplicates are dropped)
@@ -57,7 +57,9 @@ def t2i_text_block(text_ids: Sequence[int],  # tokenized text (no specials)
     text = list(text_ids)
     if not text or text[0] != layout.eot_id: text = [layout.eot_id] + text
     ids = [layout.t2i_id] + text + [layout.eot_id]
-    if len(ids) > max_text_len + 1: ids = ids[:max_text_len] + [layout.eot_id]
+    if len(ids) > max_text_len + 1:
+        raise ValueError(f"a t2i text of {len(text) - 1} tokens does not fit the text block: it holds {max_text_len - 2} "
+                         f"(max_text_len={max_text_len})")
     return [layout.pad_id] * (max_text_len + 1 - len(ids)) + ids
 
 # %% ../nbs/01_prompting.ipynb #966d4e28
@@ -245,6 +247,13 @@ def mmu_attention_mask(input_ids: torch.Tensor,  # (B, L) mmu sequences (one ima
     return additive_mask(allowed, dtype)
 
 # %% ../nbs/01_prompting.ipynb #2a74ebd4
+class PromptTooLong(ValueError):
+    "A prompt that does not fit the t2i text block (never cut silently)."
+    def __init__(self, text: str, n_tokens: int, room: int):
+        self.text, self.n_tokens, self.room = text, n_tokens, room
+        super().__init__(f"the prompt {text[:80]!r}{'...' if len(text) > 80 else ''} is {n_tokens} tokens long; the text "
+                         f"block holds {room}: shorten it (concept tokens count, once expanded)")
+
 @dataclass
 class Prompter:
     "Builds Show-o sequences from text; holds a tokenizer prepared for `layout`."
@@ -262,18 +271,32 @@ class Prompter:
         "Token ids of each text."
         return [encode_text(self.tokenizer, t) for t in texts]
 
+    @property
+    def text_room(self) -> int: return self.max_text_len - 2  # text tokens a t2i text block holds
+
+    def t2i_text_ids(self, texts: Sequence[str]) -> list:
+        "Token ids of each t2i text; `PromptTooLong` names a text that does not fit the block."
+        ids = self.text_ids(texts)
+        for t, i in zip(texts, ids):
+            if len(i) > self.text_room: raise PromptTooLong(t, len(i), self.text_room)
+        return ids
+
+    def with_text_block(self, max_text_len: int) -> Prompter:
+        "The same prompter with another t2i text block (left padding is masked, so a rotary model sees the same text)."
+        return dataclasses.replace(self, max_text_len=max_text_len)
+
     def t2i(self, texts: Sequence[str], codes: torch.Tensor, mask: torch.Tensor,
             cond_dropout: float = 0.0,  # probability of replacing a text by the empty prompt
             generator: torch.Generator | None = None) -> tuple:
         "`(input_ids, labels)` for t2i training."
         drop = torch.rand(len(texts), generator=generator, device=generator.device if generator else None) < cond_dropout
         texts = ["" if d else t for t, d in zip(texts, drop.tolist())]
-        return t2i_sequences(self.text_ids(texts), codes, self.layout, mask, self.max_text_len)
+        return t2i_sequences(self.t2i_text_ids(texts), codes, self.layout, mask, self.max_text_len)
 
     def t2i_gen(self, texts: Sequence[str], n_image_tokens: int, device=None) -> torch.Tensor:
         "(B, L) generation prompts: every image slot is the mask token."
         codes = torch.zeros(len(texts), n_image_tokens, dtype=torch.long, device=device)
-        return t2i_sequences(self.text_ids(texts), codes, self.layout, None, self.max_text_len)[0]
+        return t2i_sequences(self.t2i_text_ids(texts), codes, self.layout, None, self.max_text_len)[0]
 
     def uncond(self, batch: int, n_image_tokens: int, device=None) -> torch.Tensor:
         "(B, L) unconditional prompts for classifier-free guidance."

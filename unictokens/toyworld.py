@@ -4,20 +4,22 @@
 
 # %% ../nbs/07_toyworld.ipynb #31f696ec
 from __future__ import annotations
-import hashlib, json, math, random
+import hashlib, json, math, random, re
 from dataclasses import dataclass, asdict, replace, field
 from pathlib import Path
 from typing import Iterator, Protocol, Sequence
 from PIL import Image, ImageDraw, ImageFilter
+from .data import REC_QUESTIONS, YES, NO, UniCTokensData, conversation_item, list_images
 
 # %% auto #0
 __all__ = ['CATEGORIES', 'CLASSES', 'COLOURS', 'PATTERNS', 'MARKS', 'SIZES', 'POSITIONS', 'FACINGS', 'ACCESSORIES', 'BACKGROUNDS',
-           'HOMES', 'HABITS', 'ATTRIBUTES', 'VISIBLE', 'NAMES', 'N_PER_CATEGORY', 'REC_QS', 'PROBE_BAR', 'category_of',
-           'Scene', 'scene_labels', 'render', 'ToyConcept', 'describe', 'concept_info', 'make_concepts',
-           'attribute_qas', 'random_scene', 'make_world', 'caption', 't2i_text', 'mmu_conversation',
-           'fact_conversation', 'lm_text', 'pretraining_sample', 'pretraining_stream', 'vocabulary', 'toy_tokenizer',
-           'AttributeJudge', 'ground_truth', 'RenderedJudge', 'probe_scenes', 'probe_accuracy', 'knowledge_score',
-           'concept_similarity']
+           'HOMES', 'HABITS', 'ATTRIBUTES', 'VISIBLE', 'NAMES', 'N_PER_CATEGORY', 'GROUNDED_QUESTIONS',
+           'TEXT_ONLY_TEST_PHRASINGS', 'TRAIN_FACT_PHRASINGS', 'REC_QS', 'PROBE_BAR', 'category_of', 'Scene',
+           'scene_labels', 'render', 'random_scene', 'ToyConcept', 'describe', 'concept_info', 'make_concepts',
+           'visible_of', 'attribute_qas', 'Group', 'render_group', 'ground_truth', 'subject_answer', 'grounded_qas',
+           'test_phrasing_of', 'make_world', 'caption', 't2i_text', 'mmu_conversation', 'fact_conversation', 'lm_text',
+           'pretraining_sample', 'pretraining_stream', 'vocabulary', 'toy_tokenizer', 'AttributeJudge', 'RenderedJudge',
+           'probe_scenes', 'probe_accuracy', 'knowledge_score', 'concept_similarity']
 
 # %% ../nbs/07_toyworld.ipynb #f3a4350d
 CATEGORIES = {"person": ("man", "woman", "child"), "animal": ("cat", "dog", "bird"), "object": ("cup", "vase", "lamp")}
@@ -58,6 +60,8 @@ class Scene:
             if getattr(self, name) not in allowed: raise ValueError(f"Scene.{name}={getattr(self, name)!r}, expected one of {list(allowed)}")
         if (self.accessory == "none") != (self.accessory_colour is None) or (self.accessory_colour not in (None, *COLOURS)):
             raise ValueError(f"Scene: accessory {self.accessory!r} with colour {self.accessory_colour!r}")
+
+    def visible(self) -> tuple: return (self.cls, self.colour, self.pattern, self.mark)  # who it is (as ToyConcept.visible)
 
 # %% ../nbs/07_toyworld.ipynb #034184c4
 ATTRIBUTES = {"cls": CLASSES, "colour": tuple(COLOURS), "pattern": PATTERNS, "mark": MARKS, "size": SIZES,
@@ -169,12 +173,10 @@ def _accessory(d, kind: str, colour, a: dict):
         d.polygon([(bx, by), (bx + r * 1.1, by - r * 0.7), (bx + r * 1.1, by + r * 0.7)], fill=colour, outline=_INK)
 
 # %% ../nbs/07_toyworld.ipynb #ddbe2a5a
-def render(s: Scene) -> Image.Image:
-    "The 64 x 64 RGB picture of a scene."
-    size = {"small": 56, "large": 88}[s.size]
-    cx = {"left": 36, "centre": 64, "right": 92}[s.position]
-    if s.size == "large": cx = {"left": 46, "centre": 64, "right": 82}[s.position]
-    box = (cx - size / 2, 116 - size, cx + size / 2, 116)
+def _subject(s: Scene, box: tuple,  # the body's box at drawing resolution, before mirroring
+             cx: int  # the x the subject is mirrored about when it faces left
+            ) -> Image.Image:
+    "The subject of `s` (body, pattern, mark, accessory) on a transparent layer of the drawing canvas."
     mask, anchors = _body(s.cls, box)
     col = COLOURS[s.colour]
     layer = Image.new("RGBA", (_S, _S), (0, 0, 0, 0))
@@ -198,9 +200,25 @@ def render(s: Scene) -> Image.Image:
     if s.facing == "left":  # mirror the subject about its own centre (x -> 2 cx - x), keeping its position
         mirrored = Image.new("RGBA", (_S, _S), (0, 0, 0, 0))
         mirrored.paste(layer.transpose(Image.FLIP_LEFT_RIGHT), (2 * cx - _S, 0)); layer = mirrored
+    return layer
+
+def render(s: Scene) -> Image.Image:
+    "The 64 x 64 RGB picture of a scene."
+    size = {"small": 56, "large": 88}[s.size]
+    cx = {"left": 36, "centre": 64, "right": 92}[s.position]
+    if s.size == "large": cx = {"left": 46, "centre": 64, "right": 82}[s.position]
     im = _background(s.background).convert("RGBA")
-    im.alpha_composite(layer)
+    im.alpha_composite(_subject(s, (cx - size / 2, 116 - size, cx + size / 2, 116), cx))
     return im.convert("RGB").reduce(2)
+
+# %% ../nbs/07_toyworld.ipynb #d8f9ab85
+def random_scene(rng: random.Random, p_accessory: float = 0.5) -> Scene:
+    "A uniformly random scene (an accessory with probability `p_accessory`)."
+    acc = rng.choice(ACCESSORIES[1:]) if rng.random() < p_accessory else "none"
+    return Scene(rng.choice(CLASSES), rng.choice(list(COLOURS)), rng.choice(PATTERNS), rng.choice(MARKS), rng.choice(SIZES),
+                 rng.choice(POSITIONS), rng.choice(FACINGS), rng.choice(BACKGROUNDS), acc,
+                 None if acc == "none" else rng.choice(list(COLOURS)))
+
 
 # %% ../nbs/07_toyworld.ipynb #0c93a607
 @dataclass(frozen=True)
@@ -259,6 +277,17 @@ def make_concepts(seed: int = 0) -> list:
                                   rng.choice(HOMES), rng.choice(HABITS)))
     return out
 
+# %% ../nbs/07_toyworld.ipynb #d0a35ee7
+_DESCRIPTION = re.compile(r"(?:<[^<>\s]+> is )?[Aa]n? (?P<colour>\w+) (?:(?P<pattern>striped|spotted) )?(?P<cls>\w+)"
+                          r"(?: with an? (?P<mark>\w+))?\.?")
+
+def visible_of(text: str) -> dict:
+    "The visible attributes a description names: 'a red striped cat with a star' -> {'cls': 'cat', 'colour': 'red', ...}."
+    m = _DESCRIPTION.fullmatch(text.strip())
+    if not m or m["colour"] not in COLOURS or m["cls"] not in CLASSES or (m["mark"] or "none") not in MARKS:
+        raise ValueError(f"cannot read a subject from {text!r}: expected e.g. 'a red striped cat with a star'")
+    return {"cls": m["cls"], "colour": m["colour"], "pattern": m["pattern"] or "plain", "mark": m["mark"] or "none"}
+
 # %% ../nbs/07_toyworld.ipynb #eb1aaaec
 def attribute_qas(s: Scene, who: str) -> list:
     "Question-answer pairs about what a picture of `who` ('<bo>' or 'the cat') shows."
@@ -272,6 +301,93 @@ def attribute_qas(s: Scene, who: str) -> list:
            (f"What is {who} wearing?", "Nothing." if s.accessory == "none" else f"A {s.accessory_colour} {s.accessory}.")]
     return qas
 
+# %% ../nbs/07_toyworld.ipynb #d04eff9f
+@dataclass(frozen=True)
+class Group:
+    "Two or three subjects side by side on one background: the ground truth of a several-subject picture."
+    subjects: tuple  # Scenes: positions left, right (2) or left, centre, right (3); one shared background
+
+    def __post_init__(self):
+        ss = tuple(self.subjects); object.__setattr__(self, "subjects", ss)  # a list becomes a tuple
+        if len(ss) not in (2, 3) or not all(isinstance(s, Scene) for s in ss):
+            raise ValueError(f"Group: 2 or 3 Scenes expected, got {len(ss)} subjects")
+        want = ["left", "right"] if len(ss) == 2 else sorted(POSITIONS)
+        if sorted(s.position for s in ss) != want:
+            raise ValueError(f"Group of {len(ss)}: positions must be {want}, got {[s.position for s in ss]}")
+        if any(s.background != ss[0].background for s in ss):
+            raise ValueError(f"Group: one background expected, got {[s.background for s in ss]}")
+
+    @property
+    def background(self) -> str: return self.subjects[0].background
+
+_SLOT_X = {2: {"left": 32, "right": 96}, 3: {"left": 22, "centre": 64, "right": 106}}  # slot centres at drawing resolution
+_SLOT_SIZE = {2: {"large": 46, "small": 30}, 3: {"large": 30, "small": 20}}  # body box side per slot
+
+def _group_layout(g: Group) -> list:
+    "(subject, box, cx) of each subject of `g`, at drawing resolution."
+    n, out = len(g.subjects), []
+    for s in g.subjects:
+        cx, size = _SLOT_X[n][s.position], _SLOT_SIZE[n][s.size]
+        out.append((s, (cx - size / 2, 116 - size, cx + size / 2, 116), cx))
+    return out
+
+def render_group(g: Group) -> Image.Image:
+    "The 64 x 64 RGB picture of several subjects."
+    im = _background(g.background).convert("RGBA")
+    for s, box, cx in _group_layout(g): im.alpha_composite(_subject(s, box, cx))
+    return im.convert("RGB").reduce(2)
+
+# %% ../nbs/07_toyworld.ipynb #fcb67492
+def ground_truth(path) -> Scene | Group:
+    "The Scene (or, for a several-subject picture, the Group) of a picture the toy world wrote, from `ground_truth.json`."
+    path = Path(path)
+    table = json.loads((path.parent / "ground_truth.json").read_text())
+    if path.name not in table: raise KeyError(f"{path.parent / 'ground_truth.json'} has no entry for {path.name}")
+    rec = table[path.name]
+    return Group(tuple(Scene(**s) for s in rec["subjects"])) if "subjects" in rec else Scene(**rec)
+
+# %% ../nbs/07_toyworld.ipynb #99b6b5a4
+GROUNDED_QUESTIONS = {"position": "Where is {c} in the picture?", "facing": "Which way is {c} facing?",
+                      "size": "Is {c} big or small?", "beside": "What else is in the picture with {c}?"}  # beside: 2 subjects
+_PLACE = {"left": "On the left.", "centre": "In the middle.", "right": "On the right."}
+
+def subject_answer(g: Group, j: int, qtype: str) -> str:
+    "The answer to a `qtype` question about subject `j` of `g`."
+    s = g.subjects[j]
+    if qtype == "position": return _PLACE[s.position]
+    if qtype == "facing": return f"{s.facing.capitalize()}."
+    if qtype == "size": return "Big." if s.size == "large" else "Small."
+    if qtype == "beside" and len(g.subjects) == 2:
+        d = describe(g.subjects[1 - j]); return f"{d[0].upper()}{d[1:]}."
+    raise ValueError(f"no {qtype!r} question for a group of {len(g.subjects)} (qtypes: {list(GROUNDED_QUESTIONS)}; beside needs 2)")
+
+def grounded_qas(g: Group, i: int, who: str) -> list:
+    "(question, answer, qtype) about subject `i` of `g`, named `who`: position, facing, size (and beside, for 2 subjects)."
+    qtypes = [t for t in GROUNDED_QUESTIONS if t != "beside" or len(g.subjects) == 2]
+    return [(GROUNDED_QUESTIONS[t].format(c=who), subject_answer(g, i, t), t) for t in qtypes]
+
+# %% ../nbs/07_toyworld.ipynb #35bc3bf1
+TEXT_ONLY_TEST_PHRASINGS = {"accessory_colour": "Which colour is {c}'s {kind}?", "home": "Where does {c} live?",
+                            "habit": "What does {c} like to do?", "colour": "Which colour is {c}?"}
+TRAIN_FACT_PHRASINGS = {
+    "accessory_colour": ("What colour is {c}'s {kind}?", "What colour {kind} does {c} have?",
+                         "Tell me the colour of {c}'s {kind}.", "{c}'s {kind} is what colour?"),
+    "home": ("Where is {c}'s home?", "What is {c}'s home?", "In what place does {c} stay?", "Where can you find {c}?"),
+    "habit": ("What does {c} love to do?", "What is {c}'s hobby?", "What does {c} enjoy?", "How does {c} spend its time?"),
+    "colour": ("What colour is {c}?", "What is the colour of {c}?", "Tell me {c}'s colour.", "{c} is what colour?")}
+
+def _phrasing_re(template: str) -> re.Pattern:
+    subject, kind = r"(?:<[^<>\s]+>|[\w -]+?)", "(?:" + "|".join(ACCESSORIES[1:]) + ")"
+    parts = re.split(r"(\{c\}|\{kind\})", template)
+    return re.compile("".join({"{c}": subject, "{kind}": kind}.get(p, re.escape(p)) for p in parts), re.IGNORECASE)
+
+_TEST_RES = {k: _phrasing_re(t) for k, t in TEXT_ONLY_TEST_PHRASINGS.items()}
+
+def test_phrasing_of(text: str) -> str | None:
+    "The fact type whose test phrasing occurs in `text` (any subject as {c}, any accessory as {kind}), or None."
+    return next((k for k, r in _TEST_RES.items() if r.search(text)), None)
+test_phrasing_of.__test__ = False  # a helper named by what it checks; pytest must not collect it
+
 # %% ../nbs/07_toyworld.ipynb #2d0704a7
 def _save(im: Image.Image, path: Path):
     path.parent.mkdir(parents=True, exist_ok=True); im.save(path, optimize=False)
@@ -281,9 +397,9 @@ def _json(path: Path, obj):
     path.write_text(json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
 def _pictures(folder: Path, scenes: list) -> list:
-    "Render `scenes` as 0.png, 1.png, ... with ground_truth.json; returns the file names."
+    "Render `scenes` (Scenes or Groups) as 0.png, 1.png, ... with ground_truth.json; returns the file names."
     names = [f"{i}.png" for i in range(len(scenes))]
-    for n, s in zip(names, scenes): _save(render(s), folder / n)
+    for n, s in zip(names, scenes): _save(render_group(s) if isinstance(s, Group) else render(s), folder / n)
     _json(folder / "ground_truth.json", {n: asdict(s) for n, s in zip(names, scenes)})
     return names
 
@@ -297,10 +413,32 @@ def _hard_negatives(c: ToyConcept, rng: random.Random, n: int = 4) -> list:
             out.append((neg, sum(a == b for a, b in zip(v, c.visible())) / len(VISIBLE)))
     return [(n_.scene(rng), score) for n_, score in out]
 
-# %% ../nbs/07_toyworld.ipynb #c0fcd490
-REC_QS = ("Is <{c}> in this photo?", "Can you see <{c}> in this image?", "Does this picture show <{c}>?")
+def _other(cls: str, rng: random.Random, avoid: set) -> tuple:
+    "Visible attributes of a subject of class `cls` that are not in `avoid`."
+    while True:
+        v = (cls, rng.choice(list(COLOURS)), rng.choice(PATTERNS), rng.choice(MARKS))
+        if v not in avoid: return v
 
-def _write_concept(root: Path, c: ToyConcept, seed: int, random_pool: list):
+def _test_group(c: ToyConcept, rng: random.Random, taken: set, n: int, with_c: bool) -> Group:
+    "n subjects: `<c>` (if `with_c`) beside others showing no concept, one of them of c's class; facing and size not all c's."
+    while True:
+        vs = [c.visible()] if with_c else []
+        vs.append(_other(c.cls, rng, taken | set(vs)))
+        while len(vs) < n: vs.append(_other(rng.choice(CLASSES), rng, taken | set(vs)))
+        rng.shuffle(vs)
+        bg, subjects = rng.choice(BACKGROUNDS), []
+        for v, pos in zip(vs, ("left", "right") if n == 2 else POSITIONS):
+            acc = rng.choice(ACCESSORIES[1:]) if v != c.visible() and rng.random() < 0.3 else "none"
+            subjects.append(Scene(*v, rng.choice(SIZES), pos, rng.choice(FACINGS), bg, acc,
+                                  None if acc == "none" else rng.choice(list(COLOURS))))
+        me = [s for s in subjects if s.visible() == c.visible()]
+        if not me or all(any(getattr(s, k) != getattr(me[0], k) for s in subjects) for k in ("facing", "size")):
+            return Group(tuple(subjects))
+
+# %% ../nbs/07_toyworld.ipynb #c0fcd490
+REC_QS = REC_QUESTIONS[:3]  # the recognition questions the concept files list
+
+def _write_concept(root: Path, c: ToyConcept, seed: int, taken: set):
     rng = random.Random(f"{seed}-{c.name}")
     tr, te = root / "concept" / "train" / c.name, root / "concept" / "test" / c.name
     train = [c.scene(rng) for _ in range(rng.randint(10, 15))]
@@ -319,22 +457,42 @@ def _write_concept(root: Path, c: ToyConcept, seed: int, random_pool: list):
                                       for n, s in zip(train_names, train)})
     _json(tr / "positive_recognitions.json", [q.format(c=c.name) for q in REC_QS])
     _json(tr / "random_recognitions.json", [q.format(c=c.name) for q in REC_QS])
-    facts = [(f"What colour is {who}'s {kind}?", f"{col.capitalize()}.") for kind, col in c.accessories]
-    facts += [(f"Where does {who} live?", f"In {c.home}."), (f"What does {who} like to do?", f"To {c.habit}."),
-              (f"What colour is {who}?", f"{c.colour.capitalize()}.")]
+    T = TEXT_ONLY_TEST_PHRASINGS
+    facts = [(T["accessory_colour"].format(c=who, kind=kind), f"{col.capitalize()}.") for kind, col in c.accessories]
+    facts += [(T["home"].format(c=who), f"In {c.home}."), (T["habit"].format(c=who), f"To {c.habit}."),
+              (T["colour"].format(c=who), f"{c.colour.capitalize()}.")]
     _json(te / "text_only.json", [dict(query=q, answer=a) for q, a in facts])
-    _json(te / "vqa.json", {f"{i}.png": [dict(query=q, answer=a) for q, a in attribute_qas(s, who)[3:6]] for i, s in enumerate(test)})
+    groups = [_test_group(c, rng, taken, n, True) for n in (2, 3, 2, 3, 2)]  # scenes/0-4.png show <c>, 5-9.png do not
+    groups += [_test_group(c, rng, taken, n, False) for n in (3, 2, 3, 2, 3)]
+    _pictures(te / "scenes", groups)
+    avoid, test_negs = taken | {s.visible() for s, _ in negs}, []  # test-only hard negatives: no training negative
+    for _ in range(4):
+        v = _other(c.cls, rng, avoid); avoid.add(v)
+        test_negs.append(replace(c, colour=v[1], pattern=v[2], mark=v[3]).scene(rng))
+    _pictures(te / "negatives", test_negs)
+    me = lambda g: next(i for i, s in enumerate(g.subjects) if s.visible() == c.visible())
+    _json(te / "vqa.json", {f"scenes/{k}.png": [dict(query=q, answer=a, qtype=t) for q, a, t in grounded_qas(g, me(g), who)]
+                            for k, g in enumerate(groups[:5])})
     _json(te / "t2i_conditions.json", [f"A photo of {who}."] + [f"A photo of {who} wearing its {kind}." for kind, _ in c.accessories])
     return train_names
 
-# %% ../nbs/07_toyworld.ipynb #f9febb4c
-def random_scene(rng: random.Random, p_accessory: float = 0.5) -> Scene:
-    "A uniformly random scene (an accessory with probability `p_accessory`)."
-    acc = rng.choice(ACCESSORIES[1:]) if rng.random() < p_accessory else "none"
-    return Scene(rng.choice(CLASSES), rng.choice(list(COLOURS)), rng.choice(PATTERNS), rng.choice(MARKS), rng.choice(SIZES),
-                 rng.choice(POSITIONS), rng.choice(FACINGS), rng.choice(BACKGROUNDS), acc,
-                 None if acc == "none" else rng.choice(list(COLOURS)))
+# %% ../nbs/07_toyworld.ipynb #410636bb
+def _write_test_data(root: Path, c: ToyConcept, others: list, seed: int) -> list:
+    "Write `test_data/<c>.json` (rec, vqa, text_only items; image paths relative to `root`); returns the items."
+    data, rng = UniCTokensData(root), random.Random(f"test-data-{seed}-{c.name}")
+    te, q = data.concept_dir(c.name, "test"), REC_QUESTIONS[0].format(c=c.name)
+    rel = lambda p: Path(p).relative_to(root).as_posix()
+    shows = {p: c.visible() in [s.visible() for s in ground_truth(p).subjects] for p in list_images(te / "scenes")}
+    yes = data.test_images(c.name) + [p for p, v in shows.items() if v]
+    no = [p for o in others for p in rng.sample(data.test_images(o), 2)] + list_images(te / "negatives")
+    no += [p for p, v in shows.items() if not v]
+    items = [conversation_item(rel(p), q, YES, "rec") for p in yes] + [conversation_item(rel(p), q, NO, "rec") for p in no]
+    items += [conversation_item(rel(x.image), x.question, x.answer, "vqa") for x in data.vqa(c.name)]
+    items += [conversation_item(rel(data.black_image()), x.question, x.answer, "text_only") for x in data.text_only(c.name)]
+    _json(root / "test_data" / f"{c.name}.json", items)
+    return items
 
+# %% ../nbs/07_toyworld.ipynb #f9febb4c
 def make_world(out_dir, seed: int = 0, n_random: int = 40) -> Path:
     "Write a complete toy dataset in the UniCTokens layout, with ground truth; deterministic per seed."
     root, concepts = Path(out_dir), make_concepts(seed)
@@ -346,12 +504,13 @@ def make_world(out_dir, seed: int = 0, n_random: int = 40) -> Path:
         if (s.cls, s.colour, s.pattern, s.mark) not in taken: randoms.append(s)
     _pictures(root / "random_images", randoms)
     _save(Image.new("RGB", (512, 512)), root / "black_512x512.png")
-    train = {c.name: _write_concept(root, c, seed, randoms) for c in concepts}
+    train = {c.name: _write_concept(root, c, seed, taken) for c in concepts}
+    for c in concepts: _write_test_data(root, c, [o.name for o in concepts if o != c], seed)
     _json(root / "concept" / "train" / "train_images.json", train)
     cats = {}
     for c in concepts: cats.setdefault(c.category, []).append(c.name)
     _json(root / "concepts_list.json", cats)
-    _json(root / "toyworld.json", {"seed": seed, "version": 1, "concepts": {c.name: asdict(c) for c in concepts}})
+    _json(root / "toyworld.json", {"seed": seed, "version": 2, "concepts": {c.name: asdict(c) for c in concepts}})
     return root
 
 # %% ../nbs/07_toyworld.ipynb #a7b95b44
@@ -430,13 +589,6 @@ PROBE_BAR = 0.98
 class AttributeJudge(Protocol):
     "Reads attribute labels (as `scene_labels` gives them) off pictures."
     def __call__(self, images: list) -> list: ...
-
-def ground_truth(path) -> Scene:
-    "The scene of a picture the toy world wrote, from the `ground_truth.json` beside it."
-    path = Path(path)
-    table = json.loads((path.parent / "ground_truth.json").read_text())
-    if path.name not in table: raise KeyError(f"{path.parent / 'ground_truth.json'} has no entry for {path.name}")
-    return Scene(**table[path.name])
 
 class RenderedJudge:
     "The exact judge for pictures the renderer drew: looks the picture up by its pixels."

@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from unictokens import toyworld as tw
-from unictokens.unifybench import (JUDGE_SCORES, APIJudge, JudgeUnavailable, ToyJudge, char_bleu, knowledge_t2i_score,
-                                   parse_judge_score, parse_yes_no, recognition_scores)
+from unictokens.backbones import ToyJudge
+from unictokens.judges import APIJudge, JudgeUnavailable
+from unictokens.metrics import (JUDGE_SCORES, bootstrap_mean, char_bleu, knowledge_t2i_score, paired_differences, parse_judge_score,
+                                parse_yes_no, recognition_scores, verdict_of)
 
 # sentence_bleu([list(r) for r in refs], list(hyp), weights=(0.7, 0.3), smoothing_function=SmoothingFunction().method1)
 # computed with nltk 3.10.4 (not a dependency of unictokens)
@@ -54,21 +56,43 @@ def test_knowledge_t2i_empty():
     assert (k.score, k.n_scored, k.n_unscored) == (None, 0, 0)
 
 
-def test_toy_judge_agrees_with_toyworld_on_every_concept():
-    "For all 20 concepts and both accessories: the right picture 1, the wrong colour 0.5, no accessory 0, as knowledge_score says."
+def test_toy_judge_is_strict_on_every_concept():
+    "For all 20 concepts and both accessories: the concept with the right accessory 1, in the wrong colour 0.5, without it 0,"
+    " and anyone else wearing the right accessory 0 (identity and knowledge both count, as the release's judge is told)."
+    from unictokens.data import ConceptInfo
     rng, checked = random.Random(0), 0
-    for c in tw.make_concepts(0):
-        info = tw.concept_info(c)
+    concepts = tw.make_concepts(0)
+    for c in concepts:
+        d = tw.concept_info(c)
+        info = ConceptInfo(c.name, d["class"], d["info"], tuple(d["extra_info"]), d["conversation_type"])
         for kind, colour in c.accessories:
             other = next(x for x in tw.COLOURS if x != colour)
-            scenes = [c.scene(rng, (kind, colour)), c.scene(rng, (kind, other)), c.scene(rng)]
+            stranger = next(x for x in concepts if x.visible() != c.visible())
+            scenes = [c.scene(rng, (kind, colour)), c.scene(rng, (kind, other)), c.scene(rng), stranger.scene(rng, (kind, colour))]
             judge = ToyJudge(tw.RenderedJudge(scenes))
             cond = f"A photo of <{c.name}> wearing its {kind}."
-            got = [judge.score_image(tw.render(s), cond, info) for s in scenes]
-            assert got == [1.0, 0.5, 0.0]
-            assert got == [tw.knowledge_score(tw.scene_labels(s), c, cond) for s in scenes]
+            got = [judge.judge_image(tw.render(s), cond, info) for s in scenes]
+            assert [v["score"] for v in got] == [1.0, 0.5, 0.0, 0.0]
+            assert [v["identity"] for v in got] == [True, True, True, False]
+            assert [v["fact"] for v in got] == [1.0, 0.5, 0.0, 1.0]
             checked += 1
     assert checked == 40
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from("abcdefghij"), st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=1, max_size=3), min_size=1))
+def test_bootstrap_interval_contains_the_mean(values):
+    e = bootstrap_mean(values, n_boot=200)
+    assert e.concepts == len(values) and 0 <= e.mean <= 1
+    if e.low is not None: assert e.low - 1e-9 <= e.mean <= e.high + 1e-9 and 0 <= e.low and e.high <= 1
+
+
+def test_verdicts_follow_the_paired_interval():
+    ours = {c: [0.6 + 0.01 * i] for i, c in enumerate("abcdefghij")}
+    assert verdict_of(bootstrap_mean(paired_differences(ours, {c: [v[0] - 0.05] for c, v in ours.items()}))) == "holds"
+    assert verdict_of(bootstrap_mean(paired_differences(ours, {c: [v[0] + 0.05] for c, v in ours.items()}))) == "does not hold"
+    noisy = {c: [v[0] + (0.1 if i % 2 else -0.1)] for i, (c, v) in enumerate(ours.items())}
+    assert verdict_of(bootstrap_mean(paired_differences(ours, noisy))) == "undecided"
 
 
 # ---- the API judge against a local fake server --------------------------------------------------------------------
@@ -151,7 +175,7 @@ def test_cache_is_per_model_and_survives_damage(judge, server, tmp_path, monkeyp
     assert other.score_answer("q", "ok", "gold") == 0.5 and other.n_requests == 1  # another model: asked again
     again = APIJudge(server, "judge-model", api_key_env="MY_JUDGE_KEY", cache_dir=tmp_path)
     assert again.score_answer("q", "ok", "gold") == 0.5 and again.n_requests == 0  # a new judge object, same cache
-    from unictokens.unifybench import answer_messages
+    from unictokens.judges import answer_messages
     path = again.cache_path(answer_messages("q", "ok", "gold"))
     path.write_text("{truncated")
     assert again.score_answer("q", "ok", "gold") == 0.5 and again.n_requests == 1
@@ -162,7 +186,7 @@ def test_run_goes_on_when_the_api_judge_is_unreachable(tmp_path, monkeypatch):
     "An API judge that cannot be reached: BLEU is still scored, judge metrics are None, and the notes say why."
     from unictokens.backbones import load_backbone
     from unictokens.data import UniCTokensData
-    from unictokens.unifybench import BenchConfig, System, evaluate_system
+    from unictokens.bench import BenchConfig, System, evaluate_system
     monkeypatch.setenv("UNICTOKENS_JUDGE_KEY", "test-key")
     judge = APIJudge("http://127.0.0.1:9/v1", "judge-model", timeout=2, retries=0, cache_dir=tmp_path / "cache")
     toy, root = load_backbone("toy"), tw.make_world(tmp_path / "world", seed=0)

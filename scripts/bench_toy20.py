@@ -1,0 +1,90 @@
+"""UnifyBench on the whole toy world: 20 concepts x seeds x (ours, 4 ablations, 3 baselines), on a GPU.
+
+    python scripts/bench_toy20.py run --out out/toy20 --seeds 0,1,2 --workers 15 --deadline 540 --pack $OUT/toy20.tgz
+    python scripts/bench_toy20.py merge toy20.tgz --into nbs/results/toy20
+
+`run` trains and evaluates every (concept, seed) pair with `bench.run_bench` (tiny recipe and evaluation preset, the
+shipped toy backbone, its exact judge), stopping cleanly at `--deadline` seconds: every finished pair is on disk and a
+rerun into the same `--out` resumes. It then packs what is finished (each pair's result.json, the first seed's training
+histories, and the picture grids of the concepts shown in the notebook) into one archive, the form in which results
+travel back from a lent GPU. `merge` reads such archives, recomputes the aggregate, intervals and claims from the
+per-concept results with the same code as the report, and writes the files the 10b_bench notebook reads. Numbers, not
+a test.
+"""
+import argparse, io, json, multiprocessing as mp, os, tarfile, time
+from pathlib import Path
+
+SHOWN = ("bo", "eli")  # concepts whose pictures the notebook shows (a cat and a woman of the seed-0 world)
+
+
+def _run(a):
+    from unictokens.bench import run_bench
+    from unictokens.stages import ABLATIONS
+    run_bench(a.out, None, "all", "toy", a.device, list(ABLATIONS), True, "auto", "tiny", None, a.workers,
+              [int(s) for s in a.seeds.split(",")], log=lambda m: print(m, flush=True),
+              train_kw={"epochs": a.epochs} if a.epochs else None)
+
+
+def run(a):
+    t0 = time.time()
+    p = mp.get_context("spawn").Process(target=_run, args=(a,))
+    p.start(); p.join(a.deadline)
+    if p.is_alive():
+        print(f"deadline of {a.deadline} s reached: stopping; finished pairs are kept and a rerun resumes", flush=True)
+        p.terminate(); p.join()
+    out = Path(a.out)
+    done = sorted(out.glob("concepts/seed_*/*/result.json"))
+    print(f"{len(done)} (concept, seed) results after {time.time() - t0:.0f} s (exit code {p.exitcode})", flush=True)
+    with tarfile.open(a.pack, "w:gz") as tar:
+        for f in done: tar.add(f, str(f.relative_to(out)))
+        for f in sorted(out.glob("runs/seed_0/*/*/history.json")): tar.add(f, str(f.relative_to(out)))
+        for c in SHOWN:
+            for f in sorted(out.glob(f"concepts/seed_0/{c}/*.png")): tar.add(f, str(f.relative_to(out)))
+        for name in ("report.md", "scores.json", "intervals.json", "claims.json"):
+            if (out / name).is_file(): tar.add(out / name, name)
+        info = tarfile.TarInfo("timing.json"); blob = json.dumps({"seconds": round(time.time() - t0, 1), "pairs": len(done),
+                                                                  "workers": a.workers, "seeds": a.seeds}).encode()
+        info.size = len(blob); tar.addfile(info, io.BytesIO(blob))
+    print(f"packed into {a.pack} ({os.path.getsize(a.pack) / 2 ** 20:.1f} MiB)")
+
+
+def merge(a):
+    from unictokens.bench import aggregate, claims
+    into = Path(a.into); into.mkdir(parents=True, exist_ok=True)
+    results, timing = {}, []
+    for arc in a.archives:
+        with tarfile.open(arc) as tar:
+            for m in tar.getmembers():
+                if m.name.endswith("result.json"):
+                    r = json.load(tar.extractfile(m)); results[(r["concept"], r["seed"])] = r
+                elif m.name == "timing.json": timing.append(json.load(tar.extractfile(m)))
+                elif m.name.endswith(".png") or m.name.endswith("history.json"):
+                    tar.extract(m, into / "files", filter="data")
+    rs = [results[k] for k in sorted(results, key=lambda k: (k[1], k[0]))]
+    slim = [{k: v for k, v in r.items() if k != "systems"} | {"systems": {s: {"metrics": x["metrics"], "notes": x["notes"],
+             "raw": {k: x["raw"][k] for k in ("knowledge", "knowledge_verdicts") if k in x["raw"]}} for s, x in r["systems"].items()}}
+            for r in rs]
+    summary = {"aggregate": aggregate(rs), "claims": claims(rs), "concepts": sorted({r["concept"] for r in rs}),
+               "seeds": sorted({r["seed"] for r in rs}), "timing": timing}
+    (into / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    (into / "results.json").write_text(json.dumps(slim) + "\n")
+    answers = [{"concept": r["concept"], "seed": r["seed"], "system": s, "kind": k, **{f: x[f] for f in ("question", "gold", "answer")}}
+               for r in rs if r["seed"] == rs[0]["seed"] for s, v in r["systems"].items() for k in ("vqa", "text_only") for x in v["raw"].get(k, [])]
+    (into / "answers.json").write_text(json.dumps(answers) + "\n")
+    print(f"merged {len(rs)} results ({len(summary['concepts'])} concepts x seeds {summary['seeds']}) into {into}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run"); r.add_argument("--out", default="out/toy20"); r.add_argument("--seeds", default="0,1,2")
+    r.add_argument("--workers", type=int, default=15); r.add_argument("--device", default="cuda")
+    r.add_argument("--epochs", type=int, default=None); r.add_argument("--deadline", type=float, default=540)
+    r.add_argument("--pack", required=True)
+    m = sub.add_parser("merge"); m.add_argument("archives", nargs="+"); m.add_argument("--into", default="nbs/results/toy20")
+    a = ap.parse_args()
+    run(a) if a.cmd == "run" else merge(a)
+
+
+if __name__ == "__main__":
+    main()
