@@ -71,7 +71,33 @@ def merge(a):
     answers = [{"concept": r["concept"], "seed": r["seed"], "system": s, "kind": k, **{f: x[f] for f in ("question", "gold", "answer")}}
                for r in rs if r["seed"] == rs[0]["seed"] for s, v in r["systems"].items() for k in ("vqa", "text_only") for x in v["raw"].get(k, [])]
     (into / "answers.json").write_text(json.dumps(answers) + "\n")
+    knowledge_figure(into / "files", [r for r in rs if r["seed"] == 0 and r["concept"] in SHOWN], into / "knowledge.png")
     print(f"merged {len(rs)} results ({len(summary['concepts'])} concepts x seeds {summary['seeds']}) into {into}")
+
+
+FIGURE_SYSTEMS = ("ours", "skip_stage3", "separate", "no_concept", "text_description")
+
+
+def knowledge_figure(files: Path, results: list, png: Path):
+    "Per shown concept: its training pictures, then per system the plain prompt and the first knowledge condition, with scores."
+    import matplotlib; matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+    fig, axs = plt.subplots(1 + len(FIGURE_SYSTEMS), 2 * len(results), figsize=(8 * len(results), 1.45 * (1 + len(FIGURE_SYSTEMS))))
+    for j, r in enumerate(results):
+        folder = files / r["folder"]
+        axs[0, 2 * j].imshow(Image.open(folder / r["train_grid"])); axs[0, 2 * j].set_title(f"<{r['concept']}>: training pictures", fontsize=9)
+        axs[0, 2 * j + 1].axis("off")
+        for i, s in enumerate(FIGURE_SYSTEMS, start=1):
+            v = r["systems"][s]
+            plain, cond = list(v["grids"])[-3], list(v["grids"])[-2]  # grids: generation prompts, the plain prompt, conditions
+            verdicts = v["raw"]["knowledge_verdicts"][cond]
+            for k, (p, title) in enumerate(((plain, f"{s}: {plain}"), (cond, f"{s}: {cond}\nscore " + " ".join(
+                    f"{x['score']:g}" + ("" if x["identity"] is None else f"({'I' if x['identity'] else '-'}{'F' if x['fact'] == 1 else '-'})")
+                    for x in verdicts)))):
+                ax = axs[i, 2 * j + k]; ax.imshow(Image.open(folder / v["grids"][p])); ax.set_title(title, fontsize=7)
+    for ax in axs.flat: ax.set_xticks([]); ax.set_yticks([])
+    fig.tight_layout(); fig.savefig(png, dpi=80); plt.close(fig)
 
 
 def main():
