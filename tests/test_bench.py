@@ -195,3 +195,30 @@ def test_run_goes_on_when_the_api_judge_is_unreachable(tmp_path, monkeypatch):
     assert r["metrics"]["vqa_bleu"] is not None and r["metrics"]["vqa_judge"] is None
     assert r["metrics"]["knowledge_t2i"] is None
     assert any("judge" in n for n in r["notes"]), r["notes"]
+
+
+def test_choice_items_are_scored_unknown_items_listed_and_faces_use_the_plain_prompt(tmp_path):
+    "A choice item gets the multiple-choice metric, an item of an unknown type is named in the notes (never dropped"
+    " silently), and face similarity is computed on the plain prompt's pictures even with no other generation prompt."
+    from unictokens.backbones import load_backbone
+    from unictokens.bench import BenchConfig, System, evaluate_system
+    from unictokens.data import UniCTokensData, conversation_item
+    toy, root = load_backbone("toy"), tw.make_world(tmp_path / "world", seed=0)
+    data = UniCTokensData(root)
+    person = next(c for c in data.concepts() if data.concept_categories()[c] == "person")
+    path = root / "test_data" / f"{person}.json"
+    items = json.loads(path.read_text())
+    black = "black_512x512.png"
+    items += [conversation_item(black, f"Is <{person}> a cat or a woman?", "woman", "choice"),  # toy words only
+              conversation_item(black, f"Describe <{person}>.", "A person.", "caption")]
+    path.write_text(json.dumps(items))
+    seen = []
+    class CountingFaces:
+        def __call__(self, images):
+            seen.append(len(images)); return toy.eval_kit.face_embedder(images)
+    r = evaluate_system(toy, data, person, System("no_concept", [], [], "class"), toy.eval_kit.judge, None, CountingFaces(),
+                        BenchConfig(n_images=2, steps=2, max_prompts=0))
+    assert r["metrics"]["choice"] in (0.0, 1.0)
+    assert any("not scored, of a type UnifyBench does not know: {'caption': 1}" in n for n in r["notes"]), r["notes"]
+    assert r["prompts"] == [] and r["metrics"]["clip_i"] is None
+    assert f"A photo of <{person}>." in r["pictures"] and len(seen) == 2 + len(data.train_images(person))  # plain prompt + training images

@@ -264,7 +264,7 @@ def evaluate_concept(backbone, data, concept: str, systems: list, tools: dict, o
     if (folder / "result.json").is_file(): log(f"{concept} (seed {seed}): reusing {folder / 'result.json'}"); return json.loads((folder / "result.json").read_text())
     prompts = tools["prompts"](concept) if tools.get("prompts") else None
     category = data.concept_categories().get(concept) or data.info(concept).conversation_type
-    res = {"concept": concept, "seed": seed, "folder": rel, "category": category, "systems": {}}
+    res = {"concept": concept, "seed": seed, "folder": rel, "category": category, "judge": getattr(tools["judge"], "name", "judge"), "systems": {}}
     res["train_grid"] = _grid([load_image(Path(p)) for p in data.train_images(concept)][:8], folder / "train.png")
     for s in systems:
         t0 = time.time()
@@ -401,7 +401,8 @@ def write_report(out_dir, results: list, meta: dict, histories: dict | None = No
     write_json({"meta": meta, "aggregate": agg, "claims": cl, "concepts": results}, out / "raw.json")
     concepts, seeds = sorted({r["concept"] for r in results}), sorted({r.get("seed", 0) for r in results})
     bench = meta.get("bench") or {}
-    L = ["# UnifyBench report", "", f"Backbone `{meta.get('backbone')}`, judge `{meta.get('judge')}`; {len(concepts)} concept(s) x "
+    judges = sorted({r["judge"] for r in results if r.get("judge")}) or [meta.get("judge")]
+    L = ["# UnifyBench report", "", f"Backbone `{meta.get('backbone')}`, judge `{', '.join(map(str, judges))}`; {len(concepts)} concept(s) x "
          f"{len(seeds)} training seed(s) ({', '.join(map(str, seeds))}): " + ", ".join(f"`<{c}>`" for c in concepts) + ".", "",
          "Evaluation settings: " + (", ".join(f"{k} {v}" for k, v in bench.items()) or "not recorded") + ".", "",
          "Each cell is the mean over concepts (of the mean over seeds) where the metric could be scored, with its 95% bootstrap "
