@@ -18,8 +18,8 @@ from .judges import Judge, make_judge, concept_fields
 # %% auto #0
 __all__ = ['BASELINES', 'KNOWN_ITEMS', 'UNDERSTANDING', 'CLAIMS', 'System', 'system_of', 'random_concept', 'baseline_systems',
            'rewrite', 'description', 'BenchConfig', 'answers_of', 'pictures_of', 'evaluate_system', 'bench_tools',
-           'evaluate_concept', 'metric_values', 'aggregate', 'understanding_values', 'claims', 'write_report',
-           'bench_one', 'run_bench']
+           'result_key', 'evaluate_concept', 'metric_values', 'aggregate', 'understanding_values', 'claims',
+           'write_report', 'bench_one', 'run_bench']
 
 # %% ../nbs/10b_bench.ipynb #f0815002
 @dataclass
@@ -254,27 +254,49 @@ def _grid(images: list, path: Path, scale: int = 2) -> str:
     image_grid(images, scale).save(path)
     return path.name
 
+def _folder_hash(folders) -> list:
+    "sha256 of each file of each concept folder (what a system's result depends on)."
+    from unictokens.checkpoints import file_sha256
+    return [{p.name: file_sha256(p) for p in sorted(Path(f).iterdir()) if p.is_file()} for f in folders]
+
+def result_key(system: System, tools: dict, cfg: BenchConfig) -> dict:
+    "What a system's result depends on: its concept files' hashes, the judge and the evaluation settings."
+    return {"und": _folder_hash(system.und), "gen": _folder_hash(system.gen), "prompt": system.prompt,
+            "judge": getattr(tools["judge"], "name", "judge"), "bench": dataclasses.asdict(cfg)}
+
 def evaluate_concept(backbone, data, concept: str, systems: list, tools: dict, out_dir, cfg: BenchConfig | None = None,
-                     log=print, seed: int = 0  # the training seed the systems were trained with
+                     log=print, seed: int = 0,  # the training seed the systems were trained with
+                     overwrite: bool = False  # recompute results made from other concept files, judge or settings
                     ) -> dict:
-    "Score `systems` on `concept`; writes `out_dir/concepts/seed_S/CONCEPT/result.json` and picture grids; reuses a finished result."
+    "Score `systems` on `concept` into `out_dir/concepts/seed_S/CONCEPT/result.json`; each system is saved as it finishes."
     from unictokens.checkpoints import write_json
+    from unictokens.stages import RunMismatch
     cfg, rel = cfg or BenchConfig(), f"concepts/seed_{seed}/{concept}"
     folder = Path(out_dir) / rel
-    if (folder / "result.json").is_file(): log(f"{concept} (seed {seed}): reusing {folder / 'result.json'}"); return json.loads((folder / "result.json").read_text())
+    done_path = folder / "result.json" if (folder / "result.json").is_file() else folder / "partial.json"
+    done = json.loads(done_path.read_text())["systems"] if done_path.is_file() else {}
     prompts = tools["prompts"](concept) if tools.get("prompts") else None
     category = data.concept_categories().get(concept) or data.info(concept).conversation_type
     res = {"concept": concept, "seed": seed, "folder": rel, "category": category, "judge": getattr(tools["judge"], "name", "judge"), "systems": {}}
     res["train_grid"] = _grid([load_image(Path(p)) for p in data.train_images(concept)][:8], folder / "train.png")
     for s in systems:
+        key = json.loads(json.dumps(result_key(s, tools, cfg)))  # as it reads back from JSON
+        if s.name in done and not overwrite:
+            if done[s.name].get("key") == key: res["systems"][s.name] = done[s.name]; log(f"{concept} (seed {seed}) / {s.name}: reusing {done_path.name}"); continue
+            old = done[s.name].get("key") or {}
+            diffs = [k for k in key if old.get(k) != key[k]]
+            raise RunMismatch(f"{folder / done_path.name} holds a result for {s.name} made with other {', '.join(diffs) or 'settings'}; "
+                              f"evaluate into another folder (--out NEW_FOLDER), or recompute it (--overwrite)")
         t0 = time.time()
         r = evaluate_system(backbone, data, concept, s, tools["judge"], tools["clip"], tools["face_embedder"], cfg, prompts)
         grids = {p: _grid(ims, folder / f"{s.name}_{k}.png") for k, (p, ims) in enumerate(r["pictures"].items())}
-        res["systems"][s.name] = {"metrics": r["metrics"], "raw": r["raw"], "notes": r["notes"], "grids": grids,
+        res["systems"][s.name] = {"metrics": r["metrics"], "raw": r["raw"], "notes": r["notes"], "grids": grids, "key": key,
                                   "prompts": r["prompts"], "note": s.note, "seconds": round(time.time() - t0, 1)}
+        write_json(res, folder / "partial.json")  # a finished system survives Ctrl-C or a dead judge
         log(f"{concept} (seed {seed}) / {s.name}: " + ", ".join(f"{k} {v:.3f}" for k, v in r["metrics"].items() if v is not None)
             + (f" ({len(r['notes'])} notes)" if r["notes"] else ""))
     write_json(res, folder / "result.json")
+    (folder / "partial.json").unlink(missing_ok=True)
     return res
 
 def metric_values(results: list, system: str, metric: str) -> dict:

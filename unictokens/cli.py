@@ -4,13 +4,14 @@
 
 # %% ../nbs/11_cli.ipynb #4a6b4f8c
 from __future__ import annotations
-import argparse, dataclasses, json, shlex, sys, time
+import argparse, dataclasses, json, os, shlex, sys, time, traceback
 from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'cmd_pretrain_toy', 'cmd_train',
-           'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval', 'build_parser', 'run', 'main']
+__all__ = ['EXPECTED', 'tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'cmd_pretrain_toy',
+           'CLIError', 'positive_int', 'seed_int', 'check_device', 'writable_dir', 'concept_folders', 'check_prompt',
+           'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval', 'build_parser', 'run', 'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -98,6 +99,58 @@ def cmd_pretrain_toy(a: argparse.Namespace) -> dict:
           f"wrote the toy backbone to {a.out} ({'passes' if m['passes_bars'] else 'misses'} the quality bars)")
     return m
 
+# %% ../nbs/11_cli.ipynb #91cd63cd
+class CLIError(Exception):
+    "An expected failure, told to the user in a line or two (what, where, what to do); exit status 1."
+
+def positive_int(text: str) -> int:
+    "argparse type: an integer >= 1."
+    try: v = int(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    if v < 1: raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
+    return v
+
+def seed_int(text: str) -> int:
+    "argparse type: a seed in [0, 2**63) (what torch's generators take)."
+    try: v = int(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    if not 0 <= v < 2 ** 63: raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, got {v}")
+    return v
+
+def check_device(device: str) -> str:
+    "The device, if this machine has it."
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise CLIError(f"--device {device}: this machine has no CUDA GPU that torch can use; use --device cpu")
+    if str(device).startswith("cuda:") and int(str(device).split(":")[1]) >= torch.cuda.device_count():
+        raise CLIError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA GPU(s)")
+    return device
+
+def writable_dir(path, what: str = "--out") -> Path:
+    "A folder that exists (made if needed) and takes a file, or a CLIError naming it."
+    p = Path(path)
+    if p.exists() and not p.is_dir(): raise CLIError(f"{what} {p}: a file is in the way; give a folder")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        probe = p / f".unictokens-write-test-{os.getpid()}"
+        probe.write_text("ok"); probe.unlink()
+    except OSError as e: raise CLIError(f"{what} {p}: cannot write there ({e.strerror or e}); choose a folder you can write to")
+    return p
+
+def concept_folders(paths: list) -> list:
+    "Concept folders from `--concept` arguments: a concept folder, or a training run folder (its last stage)."
+    out = []
+    for p in map(Path, paths):
+        if (p / "system.json").is_file(): out.append(Path(json.loads((p / "system.json").read_text())["gen"]))
+        elif (p / "concept.json").is_file(): out.append(p)
+        else: raise CLIError(f"--concept {p}: neither a concept folder (concept.json) nor a training run (system.json); "
+                             f"point at what `unictokens train` wrote, e.g. runs/CONCEPT or runs/CONCEPT/stage3")
+    return out
+
+def check_prompt(text: str, what: str = "prompt") -> str:
+    "A non-empty prompt or question."
+    if not text or not text.strip(): raise CLIError(f"the {what} is empty: say what to draw or ask, e.g. 'A photo of <bo> on the beach.'")
+    return text
+
 # %% ../nbs/11_cli.ipynb #dcee1d44
 def _backbone(name, device: str = "cpu"):
     from unictokens.backbones import load_backbone
@@ -105,26 +158,37 @@ def _backbone(name, device: str = "cpu"):
 
 def cmd_train(a: argparse.Namespace) -> Path:
     "Train a concept through the stages; prints the final concept folder last."
+    from unictokens.data import UniCTokensData, DataError
     from unictokens.stages import train
+    check_device(a.device); out = writable_dir(a.out or f"runs/{a.concept}")
     stages = tuple(int(s) for s in a.stages.split(","))
     over = {k: v for k, v in (("precision", a.precision), ("epochs", a.epochs)) if v is not None}
     if a.grad_checkpointing: over["grad_checkpointing"] = True
-    final = train(a.concept, a.data_root, _backbone(a.backbone, a.device), stages, a.out or f"runs/{a.concept}", a.seed, a.preset,
-                  a.ablation, **over)
+    if a.data_root:  # the data is checked before the backbone loads; a broken dataset trains nothing and writes nothing
+        data = UniCTokensData(a.data_root)
+        if a.concept not in data.concepts():
+            raise CLIError(f"--concept {a.concept}: {a.data_root} has no such concept; it has {', '.join(data.concepts())}")
+        problems = data.validate(a.concept)
+        if problems: raise DataError(problems)
+    final = train(a.concept, a.data_root, _backbone(a.backbone, a.device), stages, out, a.seed, a.preset, a.ablation,
+                  overwrite=a.overwrite, **over)
     print(final)
     return final
 
 def cmd_generate(a: argparse.Namespace) -> list:
-    "Generate pictures of a prompt with one or more concepts."
+    "Generate pictures of a prompt with one or more concepts (concept folders or run folders)."
     from unictokens.stages import generate
-    pics = generate(_backbone(a.backbone), a.concept, a.prompt, a.n, a.steps, a.guidance, a.seed)
-    paths = save_images(pics, Path(a.out))
+    check_prompt(a.prompt); dirs = concept_folders(a.concept); check_device(a.device); out = writable_dir(a.out)
+    pics = generate(_backbone(a.backbone, a.device), dirs, a.prompt, a.n, a.steps, a.guidance, a.seed)
+    paths = save_images(pics, out)
     print(paths[-1]); return paths
 
 def cmd_ask(a: argparse.Namespace) -> str:
     "Answer a question about an image (or, with no image, the text-only form)."
     from unictokens.stages import ask
-    answer = ask(_backbone(a.backbone), a.concept, a.question, a.image)
+    check_prompt(a.question, "question"); dirs = concept_folders(a.concept); check_device(a.device)
+    if a.image and not Path(a.image).is_file(): raise CLIError(f"--image {a.image}: no such file")
+    answer = ask(_backbone(a.backbone, a.device), dirs, a.question, a.image)
     print(answer); return answer
 
 # %% ../nbs/11_cli.ipynb #7a3bb9a7
@@ -133,52 +197,71 @@ def _bench_cfg(a, preset: str = "tiny"):
     return BenchConfig.preset(preset, n_images=a.n_images, steps=a.steps, guidance=a.guidance, max_new_tokens=a.max_new_tokens, seed=a.seed)
 
 def _seeds(text: str) -> list:
-    try: return [int(s) for s in str(text).split(",") if s.strip()]
-    except ValueError: raise SystemExit(f"--seeds: expected a comma list of integers such as 0,1,2, got {text!r}")
+    try: seeds = [int(s) for s in str(text).split(",") if s.strip()]
+    except ValueError: seeds = []
+    if not seeds or not all(0 <= s < 2 ** 63 for s in seeds):
+        raise CLIError(f"--seeds {text!r}: expected a comma list of whole numbers in [0, 2**63), such as 0,1,2")
+    return seeds
 
 def cmd_demo(a: argparse.Namespace) -> dict:
     "Toy world -> three stages (+ ablations) -> UnifyBench against the baselines -> report."
     from unictokens.stages import ABLATIONS
     from unictokens.bench import run_bench
+    check_device(a.device); writable_dir(a.out); seeds = _seeds(a.seeds)
     abl = list(ABLATIONS) if a.ablations == "all" else [] if a.ablations == "none" else a.ablations.split(",")
+    unknown = [x for x in abl if x not in ABLATIONS]
+    if unknown: raise CLIError(f"--ablations: unknown {unknown}; choose from {', '.join(ABLATIONS)}, or all, or none")
     agg = run_bench(a.out, a.data_root, a.concepts, a.backbone, a.device, abl, not a.no_baselines, a.judge, "tiny", _bench_cfg(a),
-                    a.workers, _seeds(a.seeds), log=lambda m: print(m, flush=True), train_kw={"epochs": a.epochs} if a.epochs else None)
+                    a.workers, seeds, log=lambda m: print(m, flush=True), train_kw={"epochs": a.epochs} if a.epochs else None)
     print(Path(a.out) / "report.md")
     return agg
 
-def _judge_kw(a) -> dict:
-    return {"base_url": a.api_base_url, "model": a.api_model} if a.judge == "api" else {}
+def _judge(a):
+    "The judge the arguments ask for, built before anything loads (a missing API key stops here)."
+    from unictokens.judges import make_judge
+    if a.judge != "api": return a.judge
+    return make_judge("api", base_url=a.api_base_url, model=a.api_model, timeout=a.judge_timeout, deadline=a.judge_deadline)
 
-def cmd_eval(a: argparse.Namespace) -> dict:
-    "Score concept files (or every concept's runs) with UnifyBench and write the report."
-    from unictokens.data import UniCTokensData
-    from unictokens.bench import system_of, baseline_systems, bench_tools, evaluate_concept, write_report
-    if not a.data_root: raise SystemExit("eval needs --data-root (the dataset the concepts were trained on)")
-    data, b, out = UniCTokensData(a.data_root), _backbone(a.backbone, a.device), Path(a.out)
+def _eval_plan(a, data) -> tuple:
+    "`({concept: [System]}, {run name: history})` from --concept-file or --concepts all --runs."
+    from unictokens.bench import system_of
     plan, hist = {}, {}
     if a.concepts == "all":
-        if not a.runs: raise SystemExit("--concepts all needs --runs DIR (one folder per concept, with a run folder per system)")
+        if not a.runs: raise CLIError("--concepts all needs --runs DIR (one folder per concept, with a run folder per system)")
         for c in data.concepts():
             found = sorted(p for p in (Path(a.runs) / c).glob("*") if (p / "system.json").is_file())
             hist.update({f"<{c}> {p.name}": json.loads((p / "history.json").read_text()) for p in found[:3] if (p / "history.json").is_file()})
             if found: plan[c] = [system_of(p, p.name) for p in found]
             else: print(f"<{c}>: no run with system.json under {Path(a.runs) / c}; skipped")
-    else:
-        if not a.concept_file: raise SystemExit("give --concept-file F (repeatable) or --concepts all --runs DIR")
-        for f in a.concept_file:
-            meta = Path(f) / ("system.json" if (Path(f) / "system.json").is_file() else "concept.json")
-            if not meta.is_file(): raise SystemExit(f"{f}: neither a training run (system.json) nor a concept folder (concept.json)")
-            m = json.loads(meta.read_text()); c = a.concept or m.get("concept") or m.get("name")
-            name = m.get("system") or (Path(f).name if len(a.concept_file) > 1 else "ours")
-            if name in {x.name for x in plan.get(c, [])}: name = f"{name} ({Path(f).name})"  # two runs of one kind
-            plan.setdefault(c, []).append(system_of(f, name))
-            if (Path(f) / "history.json").is_file(): hist[f"<{c}> {plan[c][-1].name}"] = json.loads((Path(f) / "history.json").read_text())
-    if not plan: raise SystemExit("nothing to evaluate")
-    tools, cfg = bench_tools(b, a.judge, **_judge_kw(a)), _bench_cfg(a, a.preset)
+        return plan, hist
+    if not a.concept_file: raise CLIError("give --concept-file F (repeatable) or --concepts all --runs DIR")
+    for f in a.concept_file:
+        meta = Path(f) / ("system.json" if (Path(f) / "system.json").is_file() else "concept.json")
+        if not meta.is_file(): raise CLIError(f"--concept-file {f}: neither a training run (system.json) nor a concept folder (concept.json)")
+        m = json.loads(meta.read_text()); c = a.concept or m.get("concept") or m.get("name")
+        if c not in data.concepts(): raise CLIError(f"--concept-file {f}: its concept {c!r} is not in --data-root {a.data_root}")
+        name = m.get("system") or (Path(f).name if len(a.concept_file) > 1 else "ours")
+        if name in {x.name for x in plan.get(c, [])}: name = f"{name} ({Path(f).name})"  # two runs of one kind
+        plan.setdefault(c, []).append(system_of(f, name))
+        if (Path(f) / "history.json").is_file(): hist[f"<{c}> {plan[c][-1].name}"] = json.loads((Path(f) / "history.json").read_text())
+    return plan, hist
+
+def cmd_eval(a: argparse.Namespace) -> dict:
+    "Score concept files (or every concept's runs) with UnifyBench and write the report."
+    from unictokens.data import UniCTokensData
+    from unictokens.bench import baseline_systems, bench_tools, evaluate_concept, write_report
+    if not a.data_root: raise CLIError("eval needs --data-root (the dataset the concepts were trained on)")
+    judge, data, out = _judge(a), UniCTokensData(a.data_root), writable_dir(a.out)
+    check_device(a.device)
+    plan, hist = _eval_plan(a, data)
+    if not plan: raise CLIError("nothing to evaluate")
+    b = _backbone(a.backbone, a.device)
+    tools, cfg = bench_tools(b, judge), _bench_cfg(a, a.preset)
     results = []
     for c, systems in plan.items():
         if not a.no_baselines: systems = systems + baseline_systems(b, data, c, out / "baselines", a.seed)
-        results.append(evaluate_concept(b, data, c, systems, tools, out, cfg, log=lambda m: print(m, flush=True), seed=a.seed))
+        results.append(evaluate_concept(b, data, c, systems, tools, out, cfg, log=lambda m: print(m, flush=True), seed=a.seed,
+                                        overwrite=a.overwrite))
     meta = {"backbone": b.name, "judge": getattr(tools["judge"], "name", a.judge), "preset": a.preset, "bench": dataclasses.asdict(cfg),
             "notes": tools["notes"]}
     agg = write_report(out, results, meta, hist)
@@ -188,15 +271,16 @@ def cmd_eval(a: argparse.Namespace) -> dict:
 # %% ../nbs/11_cli.ipynb #3b84bc53
 def build_parser() -> argparse.ArgumentParser:
     "The `unictokens` argument parser."
-    p = argparse.ArgumentParser(prog="unictokens", description="Unified concept tokens for Show-o (UniCTokens).")
+    p = argparse.ArgumentParser(prog="unictokens", description="Unified concept tokens for Show-o (UniCTokens).",
+                                epilog="Add --debug to any command to see the traceback of an error.")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("tiny-generate", help="offline smoke run: tiny random Show-o + MAGVIT-v2, sample and decode images")
     t.add_argument("prompt", help="text prompt, e.g. 'a photo of a red cat on the beach'")
     t.add_argument("--out", default="out/tiny-generate", help="output folder")
-    t.add_argument("--n", type=int, default=4, help="images to sample")
-    t.add_argument("--steps", type=int, default=16, help="MaskGIT steps")
+    t.add_argument("--n", type=positive_int, default=4, help="images to sample")
+    t.add_argument("--steps", type=positive_int, default=16, help="MaskGIT steps")
     t.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance scale")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=seed_int, default=0)
     t.set_defaults(func=cmd_tiny_generate)
     v = sub.add_parser("validate", help="check a dataset in the UniCTokens layout and report every problem")
     v.add_argument("data_root", help="the dataset folder (concepts_list.json, concept/, random_images/, ...)")
@@ -205,11 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("toyworld", help="the synthetic toy world")
     wsub = w.add_subparsers(dest="action", required=True)
     wm = wsub.add_parser("make", help="write a toy dataset in the UniCTokens layout")
-    wm.add_argument("dir", help="output folder"); wm.add_argument("--seed", type=int, default=0)
+    wm.add_argument("dir", help="output folder"); wm.add_argument("--seed", type=seed_int, default=0)
     wm.set_defaults(func=cmd_toyworld)
     pt = sub.add_parser("pretrain-toy", help="pretrain the toy backbone (a GPU run) and write its assets")
     pt.add_argument("out"); pt.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    pt.add_argument("--seed", type=int, default=0); pt.add_argument("--smoke", action="store_true", help="a few steps only")
+    pt.add_argument("--seed", type=seed_int, default=0); pt.add_argument("--smoke", action="store_true", help="a few steps only")
     pt.add_argument("--quick", action="store_true", help="a two-minute GPU rehearsal of the whole run")
     pt.add_argument("--budget", action="append", metavar="NAME=SECONDS", help="GPU time budget of one model (repeatable)")
     pt.add_argument("--stop-after", choices=["magvit", "probe", "clip", "showo"], help="train up to this model, then stop")
@@ -217,38 +301,42 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train", help="train a concept through the three stages")
     tr.add_argument("--concept", required=True); tr.add_argument("--data-root", default=None, help="default: a toy world made on the fly")
     tr.add_argument("--backbone", default="toy", help="toy, a folder pretrain-toy wrote, or a Show-o hub id / folder")
-    tr.add_argument("--stages", default="1,2,3"); tr.add_argument("--out", default=None); tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--stages", default="1,2,3", choices=["1", "1,2", "1,2,3", "2,3", "3"], help="which stages (default: all three)")
+    tr.add_argument("--out", default=None); tr.add_argument("--seed", type=seed_int, default=0)
+    tr.add_argument("--overwrite", action="store_true", help="replace a run folder that was made with other settings")
     tr.add_argument("--preset", default="tiny", choices=["tiny", "paper"])
     tr.add_argument("--ablation", default=None, choices=["skip_stage1", "skip_stage3", "separate", "no_init"])
     tr.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     tr.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"], help="default: bf16 or fp16 on a GPU, fp32 on CPU")
     tr.add_argument("--grad-checkpointing", action="store_true", help="recompute activations in backward (less GPU memory)")
-    tr.add_argument("--epochs", type=int, default=None, help="epochs per stage (default: the preset's)")
+    tr.add_argument("--epochs", type=positive_int, default=None, help="epochs per stage (default: the preset's)")
     tr.set_defaults(func=cmd_train)
     ge = sub.add_parser("generate", help="draw a prompt that mentions concepts")
     ge.add_argument("prompt"); ge.add_argument("--concept", action="append", required=True, help="a concept folder (repeatable)")
-    ge.add_argument("--backbone", default="toy"); ge.add_argument("--n", type=int, default=4); ge.add_argument("--steps", type=int, default=16)
-    ge.add_argument("--guidance", type=float, default=2.0); ge.add_argument("--seed", type=int, default=0)
+    ge.add_argument("--backbone", default="toy"); ge.add_argument("--n", type=positive_int, default=4)
+    ge.add_argument("--steps", type=positive_int, default=16); ge.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ge.add_argument("--guidance", type=float, default=2.0); ge.add_argument("--seed", type=seed_int, default=0)
     ge.add_argument("--out", default="out/generate"); ge.set_defaults(func=cmd_generate)
     ak = sub.add_parser("ask", help="ask about a concept (with --image, about a picture)")
     ak.add_argument("question"); ak.add_argument("--concept", action="append", required=True, help="a concept folder (repeatable)")
-    ak.add_argument("--image", default=None); ak.add_argument("--backbone", default="toy"); ak.set_defaults(func=cmd_ask)
+    ak.add_argument("--image", default=None); ak.add_argument("--backbone", default="toy")
+    ak.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu"); ak.set_defaults(func=cmd_ask)
     def bench_args(x):
         x.add_argument("--backbone", default="toy"); x.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
         x.add_argument("--judge", default="auto", choices=["auto", "offline", "api"],
                        help="auto: the backbone's own judge (exact on the toy world), else offline text matching")
-        x.add_argument("--n-images", type=int, default=None, help="pictures per prompt (default: the preset's, 4)")
-        x.add_argument("--steps", type=int, default=None, help="MaskGIT steps (default: the preset's: tiny 16, paper 50)")
+        x.add_argument("--n-images", type=positive_int, default=None, help="pictures per prompt (default: the preset's, 4)")
+        x.add_argument("--steps", type=positive_int, default=None, help="MaskGIT steps (default: the preset's: tiny 16, paper 50)")
         x.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the preset's: tiny 2, paper 5)")
-        x.add_argument("--max-new-tokens", type=int, default=None, help="longest answer (default: the preset's: tiny 24, paper 100)")
-        x.add_argument("--seed", type=int, default=0)
+        x.add_argument("--max-new-tokens", type=positive_int, default=None, help="longest answer (default: the preset's: tiny 24, paper 100)")
+        x.add_argument("--seed", type=seed_int, default=0)
         x.add_argument("--no-baselines", action="store_true", help="skip the no-concept, text-description and random-rows rows")
     de = sub.add_parser("demo", help="toy world -> three stages -> UnifyBench against baselines -> report (CPU, minutes)")
     de.add_argument("--out", default="out/demo"); de.add_argument("--data-root", default=None, help="default: a toy world made on the fly")
     de.add_argument("--concepts", default="1", help="how many concepts (a number), 'all', or names")
     de.add_argument("--ablations", default="all", help="'all', 'none', or a comma list of skip_stage1,skip_stage3,separate,no_init")
-    de.add_argument("--workers", type=int, default=1, help="processes sharing the concepts")
-    de.add_argument("--epochs", type=int, default=None, help="epochs per stage (default: the tiny recipe's 3)")
+    de.add_argument("--workers", type=positive_int, default=1, help="processes sharing the concepts")
+    de.add_argument("--epochs", type=positive_int, default=None, help="epochs per stage (default: the tiny recipe's 3)")
     de.add_argument("--seeds", default="0", help="training seeds, e.g. 0,1,2: each concept is trained and scored once per seed")
     bench_args(de); de.set_defaults(func=cmd_demo)
     ev = sub.add_parser("eval", help="UnifyBench: score concept files and write report.md, report.html, scores.json")
@@ -259,6 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data-root", default=None); ev.add_argument("--out", default="out/eval")
     ev.add_argument("--api-base-url", default=None, help="OpenAI-compatible endpoint (key in $UNICTOKENS_JUDGE_KEY)")
     ev.add_argument("--api-model", default=None)
+    ev.add_argument("--judge-timeout", type=float, default=60, help="seconds per API request (default 60)")
+    ev.add_argument("--judge-deadline", type=float, default=1800, help="seconds for all API requests of the run; then the judge stops asking (default 1800)")
+    ev.add_argument("--overwrite", action="store_true", help="recompute results made with other concept files, judge or settings")
     ev.add_argument("--preset", default="tiny", choices=["tiny", "paper"], help="evaluation settings: paper = 4 pictures, 50 steps, CFG 5, 100 tokens")
     bench_args(ev); ev.set_defaults(func=cmd_eval)
     return p
@@ -268,7 +359,25 @@ def run(argv: list | None = None):
     a = build_parser().parse_args(argv)
     return a.func(a)
 
+EXPECTED = (CLIError, ValueError, OSError, RuntimeError, KeyError)  # data, concept files, prompts, judges, devices, disks
+
+def _say(msg: str): print(msg, file=sys.stderr, flush=True)
+
 def main(argv: list | None = None) -> int:
-    "Entry point of the `unictokens` console script (exit status 0 on success)."
-    run(argv)
-    return 0
+    "Entry point of the `unictokens` console script: 0 on success, 1 for an expected failure, 2 for bad usage, 130 on Ctrl-C."
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [x for x in argv if x != "--debug"]
+    try: run(argv); return 0
+    except KeyboardInterrupt:
+        _say("interrupted: every finished stage checkpoint and every finished result is kept on disk; "
+             "run the same command again to resume where it stopped")
+        return 130
+    except SystemExit as e: return e.code if isinstance(e.code, int) else (_say(str(e.code)) or 1)
+    except Exception as e:
+        if debug: traceback.print_exc(); return 1
+        kind = "" if isinstance(e, EXPECTED) else f"unexpected {type(e).__name__} (a bug in unictokens? please report it): "
+        text = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        _say(f"error: {kind}{text}")
+        _say("(add --debug to see where it happened)")
+        return 1

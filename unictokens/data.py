@@ -14,11 +14,11 @@ from fastcore.basics import patch
 from .checkpoints import atomic_path
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'REC_QUESTIONS', 'YES', 'NO', 'DREAMBOOTH_PROMPTS', 'Problem', 'DataError',
-           'concept_name_problem', 'safe_join', 'read_json', 'load_image', 'list_images', 'QAItem', 'parse_qa_file',
-           'UniCTokensData', 'ConceptInfo', 'make_example_dataset', 'conversation_item', 'StageData', 'TestData',
-           'image_transform', 'MMUDataset', 'T2IDataset', 'tokenizer_fingerprint', 'CodeCache', 'MMUCollator',
-           'T2ICollator']
+__all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'MIN_IMAGE_SIDE', 'REC_QUESTIONS', 'YES', 'NO', 'DREAMBOOTH_PROMPTS', 'Problem',
+           'DataError', 'concept_name_problem', 'safe_join', 'read_json', 'load_image', 'list_images', 'QAItem',
+           'parse_qa_file', 'UniCTokensData', 'ConceptInfo', 'make_example_dataset', 'conversation_item', 'StageData',
+           'TestData', 'image_transform', 'MMUDataset', 'T2IDataset', 'tokenizer_fingerprint', 'CodeCache',
+           'MMUCollator', 'T2ICollator']
 
 # %% ../nbs/06_data.ipynb #a188dc57
 @dataclass(frozen=True)
@@ -137,6 +137,9 @@ def _image_for(key: str, folder: Path, path, problems: list) -> Path | None:
     else: cands = [folder / name] + [folder / (name + e) for e in IMAGE_EXTS]
     for cand in cands:
         if cand.is_file() and cand.resolve().is_relative_to(folder.resolve()): return cand
+        if cand.is_file():
+            problems.append(Problem(str(path), f"key {key!r}", f"an image inside {folder.name}/", f"a link to {cand.resolve()}, outside it"))
+            return None
     problems.append(Problem(str(path), f"key {key!r}", f"the name of an image in {folder.name}/", "no such image")); return None
 
 def parse_qa_file(obj, path, image_dir: Path | None, problems: list, need_answer: bool = True) -> list:
@@ -179,9 +182,9 @@ class UniCTokensData:
 _CATEGORIES = {"person": "person", "human": "person", "people": "person", "animal": "animal", "object": "object"}
 
 @patch
-def concept_categories(self: UniCTokensData) -> dict:
-    "`{concept: category or None}` in the order of `concepts_list.json`."
-    path, problems = self.path("concepts_list.json"), []
+def _category_pairs(self: UniCTokensData, problems: list) -> list:
+    "`[(name, category)]` of `concepts_list.json` with a usable name; every fault goes into `problems`."
+    path = self.path("concepts_list.json")
     obj = read_json(path)
     if isinstance(obj, dict) and "concepts" in obj: obj = obj["concepts"]
     pairs = []
@@ -192,11 +195,18 @@ def concept_categories(self: UniCTokensData) -> dict:
             if _expect(isinstance(names, list), problems, path, f"[{cat!r}]", "a list of names", names):
                 pairs += [(n, _CATEGORIES.get(cat.lower())) for n in names]
     else: problems.append(Problem(str(path), "top level", "a list of concept names", type(obj).__name__))
-    for n, _ in pairs:
-        if (p := concept_name_problem(n, str(path))): problems.append(p)
+    bad = [p for n, _ in pairs if (p := concept_name_problem(n, str(path)))]
+    problems += bad
     names = [n for n, _ in pairs]
     dups = sorted({n for n in names if isinstance(n, str) and names.count(n) > 1})
     _expect(not dups, problems, path, "concept names", "unique names", dups)
+    return [(n, c) for n, c in pairs if not concept_name_problem(n, "")]
+
+@patch
+def concept_categories(self: UniCTokensData) -> dict:
+    "`{concept: category or None}` in the order of `concepts_list.json`."
+    problems = []
+    pairs = self._category_pairs(problems)
     if problems: raise DataError(problems)
     return dict(pairs)
 
@@ -392,16 +402,35 @@ def make_example_dataset(root,  # folder to write (created)
     return root
 
 # %% ../nbs/06_data.ipynb #6e31dccc
+MIN_IMAGE_SIDE = 16  # pixels: a smaller picture has nothing to learn from (and is usually a broken export)
+
 def _collect(problems: list, fn, *args):
     "Run `fn`, adding its problems to `problems`; returns its value or None."
     try: return fn(*args)
     except DataError as e: problems += e.problems
 
 @patch
+def _outside(self: UniCTokensData, p: Path) -> Problem | None:
+    "A Problem if `p` (a link, or a path through a linked folder) resolves outside the dataset root."
+    try: target = Path(p).resolve()
+    except OSError: return None
+    if target.is_relative_to(self.root.resolve()): return None
+    return Problem(str(p), "link", "a file or folder inside the dataset root", f"a link to {target}, outside it")
+
+@patch
+def _listed_names(self: UniCTokensData, problems: list) -> list:
+    "Usable names of `concepts_list.json`; if the list cannot be read at all, the concept folders there are."
+    try: return [n for n, _ in self._category_pairs(problems)]
+    except DataError as e:
+        problems += e.problems
+        folder = self.root / "concept" / "train"
+        return sorted(p.name for p in folder.iterdir() if p.is_dir() and not concept_name_problem(p.name, "")) if folder.is_dir() else []
+
+@patch
 def validate(self: UniCTokensData, concept: str | None = None) -> list:
-    "Every `Problem` in the dataset (or in one concept and the shared files)."
+    "Every `Problem` in the dataset (or in one concept and the shared files), in one pass: one fault never hides another."
     problems = []
-    names = _collect(problems, self.concepts) or []
+    names = self._listed_names(problems)
     if concept is not None:
         if (p := concept_name_problem(concept, "--concept")): return problems + [p]
         if names and concept not in names:
@@ -409,7 +438,8 @@ def validate(self: UniCTokensData, concept: str | None = None) -> list:
         names = [concept]
     images = list(_collect(problems, self.random_images) or []) + [x for x in [_collect(problems, self.black_image)] if x]
     for c in names:
-        if concept_name_problem(c, ""): continue
+        linked = [x for split in ("train", "test") if (x := self._outside(self.root / "concept" / split / c))]
+        if linked: problems += linked; continue  # nothing under a folder that leaves the dataset is read
         for split in ("train", "test"):
             if not self.concept_dir(c, split).is_dir():
                 problems.append(Problem(str(self.concept_dir(c, split)), "folder", f"the {split} folder of <{c}>", "nothing there"))
@@ -418,7 +448,11 @@ def validate(self: UniCTokensData, concept: str | None = None) -> list:
         images += [p for p, _ in _collect(problems, self.negatives, c) or []]
         for fn in (self.info, self.conversations, self.text_only, self.vqa, self.t2i_conditions): _collect(problems, fn, c)
         for kind in ("positive", "random"): _collect(problems, self.recognitions, c, kind)
-    for p in dict.fromkeys(images): _collect(problems, load_image, p)
+    for p in dict.fromkeys(images):
+        if (x := self._outside(p)): problems.append(x); continue
+        im = _collect(problems, load_image, p)
+        if im is not None and min(im.size) < MIN_IMAGE_SIDE:
+            problems.append(Problem(str(p), "image size", f"at least {MIN_IMAGE_SIDE} x {MIN_IMAGE_SIDE} pixels", f"{im.width} x {im.height}"))
     return problems
 
 # %% ../nbs/06_data.ipynb #83eeb8d2

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10a_judges.ipynb #bbaef0e2
 from __future__ import annotations
-import base64, hashlib, io, json, os, re, time, urllib.error, urllib.request
+import base64, hashlib, io, json, math, os, re, socket, time, urllib.error, urllib.request
 from pathlib import Path
 from typing import Callable
 from fastcore.basics import patch
@@ -143,7 +143,9 @@ class APIJudge(Judge):
                  cache_dir=None,  # default: default_cache_dir() / "judge"
                  retries: int = 2,  # extra tries after a timeout, 429 or 5xx
                  backoff: float = 2.0,  # seconds before the first retry, doubled each time
-                 max_tokens: int = 16):
+                 max_tokens: int = 16,
+                 deadline: float | None = 1800  # seconds for all requests from the first one; then every call fails at once
+                ):
         super().__init__()
         if not base_url or not model: raise JudgeUnavailable("the API judge needs a base URL (an OpenAI-compatible endpoint, e.g. https://api.openai.com/v1) and a model name")
         key = os.environ.get(api_key_env, "").strip()
@@ -153,63 +155,86 @@ class APIJudge(Judge):
         self.timeout, self.retries, self.backoff, self.max_tokens = timeout, retries, backoff, max_tokens
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "judge"
         self.n_requests = 0  # HTTP requests made (cache hits make none)
+        self.deadline, self._started = deadline, None
 
     def __repr__(self): return f"APIJudge({self.url!r}, model={self.model!r})"  # never shows the key
 
 # %% ../nbs/10a_judges.ipynb #10829deb
 @patch
 def cache_path(self: APIJudge, messages: list) -> Path:
-    "The cache file of one request: sha256 of the model and the messages."
-    blob = json.dumps({"model": self.model, "messages": messages}, sort_keys=True, ensure_ascii=False)
+    "The cache file of one request: sha256 of the endpoint, the model and the messages."
+    blob = json.dumps({"url": self.url, "model": self.model, "messages": messages}, sort_keys=True, ensure_ascii=False)
     return self.cache_dir / f"{hashlib.sha256(blob.encode()).hexdigest()}.json"
 
 @patch
-def _post(self: APIJudge, messages: list) -> str:
+def _post(self: APIJudge, messages: list, timeout: float | None = None) -> str:
     "One request; the reply text (raises on any error)."
     body = json.dumps({"model": self.model, "messages": messages, "temperature": 0, "max_tokens": self.max_tokens}).encode()
     req = urllib.request.Request(self.url, data=body, method="POST",
                                  headers={"Content-Type": "application/json", "Authorization": f"Bearer {self._key}"})
     self.n_requests += 1
-    with urllib.request.urlopen(req, timeout=self.timeout) as r: reply = json.loads(r.read().decode())
+    with urllib.request.urlopen(req, timeout=timeout or self.timeout) as r: reply = json.loads(r.read().decode())
     content = reply["choices"][0]["message"]["content"]
     if not isinstance(content, str): raise ValueError(f"reply content is {type(content).__name__}, not text")
     return content
 
 # %% ../nbs/10a_judges.ipynb #59e0a564
 def _retryable(e: Exception) -> bool:
+    "Worth asking again: a timeout, 429 or 5xx; not a refused connection, an unknown host, 4xx or a malformed reply."
     if isinstance(e, urllib.error.HTTPError): return e.code in _RETRY_HTTP
-    return isinstance(e, (urllib.error.URLError, TimeoutError, ConnectionError))
+    if isinstance(e, urllib.error.URLError): return isinstance(e.reason, (TimeoutError, socket.timeout)) or (
+        isinstance(e.reason, ConnectionError) and not isinstance(e.reason, ConnectionRefusedError))
+    return isinstance(e, (TimeoutError, ConnectionResetError))
+
+@patch
+def time_left(self: APIJudge) -> float:
+    "Seconds before the deadline (inf without one); the clock starts at the first request."
+    if self.deadline is None: return math.inf
+    if self._started is None: self._started = time.monotonic()
+    return self.deadline - (time.monotonic() - self._started)
 
 @patch
 def complete(self: APIJudge, messages: list, what: str = "request") -> str | None:
-    "The judge's reply to `messages`, from the cache when it was asked before; None (reason in `failures`) on errors."
+    "The judge's reply to `messages` (from the cache when a scored reply is there); None (reason in `failures`) on errors."
     path = self.cache_path(messages)
     if path.is_file():
         try: return json.loads(path.read_text())["reply"]
         except (ValueError, KeyError): pass  # a damaged cache entry is asked again and rewritten
     for attempt in range(self.retries + 1):
-        try: reply = self._post(messages); break
+        left = self.time_left()
+        if left <= 0: return self._fail(what, f"the judge's deadline of {self.deadline:g} s has passed (--judge-deadline); not asked")
+        try: return self._post(messages, timeout=min(self.timeout, left))
         except Exception as e:
-            if attempt < self.retries and _retryable(e): time.sleep(self.backoff * 2 ** attempt); continue
+            wait = self.backoff * 2 ** attempt
+            if attempt < self.retries and _retryable(e) and wait < self.time_left(): time.sleep(wait); continue
             return self._fail(what, f"{type(e).__name__}: {str(e)[:200]}")
+
+@patch
+def remember(self: APIJudge, messages: list, reply: str):
+    "Cache a reply (only replies that parsed as a score are kept: garbage is asked again next time)."
+    path = self.cache_path(messages)
+    if path.is_file(): return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp"); tmp.write_text(json.dumps({"model": self.model, "reply": reply})); tmp.replace(path)
-    return reply
+    tmp = path.with_suffix(f".{os.getpid()}.tmp"); tmp.write_text(json.dumps({"url": self.url, "model": self.model, "reply": reply})); tmp.replace(path)
 
 # %% ../nbs/10a_judges.ipynb #6dc1ef92
 @patch
-def _score(self: APIJudge, reply: str | None, what: str) -> float | None:
+def _judged(self: APIJudge, messages: list, what: str) -> float | None:
+    "Ask, parse, and cache the reply only when it is a score."
+    reply = self.complete(messages, what)
     if reply is None: return None
     s = parse_judge_score(reply)
-    return s if s is not None else self._fail(what, f"reply is not a score in {{0, 0.5, 1}}: {reply[:100]!r}")
+    if s is None: return self._fail(what, f"reply is not a score in {{0, 0.5, 1}}: {reply[:100]!r}")
+    self.remember(messages, reply)
+    return s
 
 @patch
 def score_answer(self: APIJudge, question: str, answer: str, gold: str, context=None) -> float | None:
-    return self._score(self.complete(answer_messages(question, answer, gold, context), "answer"), "answer")
+    return self._judged(answer_messages(question, answer, gold, context), "answer")
 
 @patch
 def score_image(self: APIJudge, image, prompt: str, concept_info, attribute: str | None = None) -> float | None:
-    return self._score(self.complete(image_messages(image, prompt, concept_info, attribute), "image"), "image")
+    return self._judged(image_messages(image, prompt, concept_info, attribute), "image")
 
 # %% ../nbs/10a_judges.ipynb #3d7080d2
 JUDGES = {"offline": OfflineTextJudge, "api": APIJudge}

@@ -135,7 +135,12 @@ def encode_text(tokenizer, text: str  # text that may contain added tokens such 
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     unk = getattr(tokenizer, "unk_token_id", None)
     if unk is not None and unk != tokenizer.eos_token_id and unk in ids:
-        raise ValueError(f"text has words the tokenizer does not know (mapped to {tokenizer.unk_token!r}): {text!r}")
+        try:  # name the words: a fast tokenizer knows where each id came from
+            spans = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+            words = list(dict.fromkeys(text[a:b] for i, (a, b) in zip(ids, spans) if i == unk))
+        except Exception: words = []
+        raise ValueError(f"text has words the tokenizer does not know (mapped to {tokenizer.unk_token!r})"
+                         + (f": {', '.join(map(repr, words))}" if words else "") + f" in {text!r}")
     return ids
 
 def encode_segments(tokenizer, segments: Sequence[tuple]  # `[(text, supervised)]`

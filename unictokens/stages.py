@@ -20,8 +20,8 @@ from .sampling import t2i_generate
 # %% auto #0
 __all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'paper_stage', 'tiny_stage', 'init_rows', 'whiteout',
            'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of', 'layer_checkpointing',
-           'train_stage', 'plot_history', 'LossPlot', 'stage_plan', 'train', 'load_concepts', 'attached', 'generate',
-           'ask']
+           'train_stage', 'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch', 'run_record', 'record_differences',
+           'train', 'load_concepts', 'attached', 'generate', 'ask']
 
 # %% ../nbs/09_stages.ipynb #2c71cbb0
 @dataclass
@@ -332,23 +332,70 @@ def stage_plan(stages=(1, 2, 3), preset: str = "tiny", ablation: str | None = No
     if ablation == "no_init": plan = [(d, replace(c, init={g: "random" for g in c.init})) for d, c in plan]
     return plan
 
+class RunMismatch(ValueError):
+    "A run folder that was made with other settings than the ones asked for now."
+
+def run_record(concept: str, data, backbone, seed: int, preset: str, ablation: str | None, plan: list) -> dict:
+    "What decides a run's result (compared on every rerun): settings, stage recipes, data hash and backbone fingerprint."
+    from unictokens.concepts import backbone_fingerprint
+    items = [it for s in sorted({min(c.stage, 3) for _, c in plan}) for sd in [data.derive_training_data(concept, s)] for it in sd.mmu + sd.t2i]
+    record = {"concept": concept, "seed": seed, "preset": preset, "ablation": ablation,
+              "stages": [dict(folder=sub, **asdict(c)) for sub, c in plan], "data_hash": data_hash(items),
+              "backbone": {"name": backbone.name, **backbone_fingerprint(backbone.showo)}}
+    return json.loads(json.dumps(record))  # as it reads back from config.json (tuples become lists)
+
+def record_differences(old: dict, new: dict) -> list:
+    "`'field: old -> new'` for every setting of `new` that `old` has otherwise (stage recipes field by field)."
+    diffs = [f"{k}: {old.get(k, 'not recorded')!r} -> {new[k]!r}" for k in new if k != "stages" and old.get(k, "not recorded") != new[k]]
+    os_, ns = old.get("stages") or [], new["stages"]
+    if [(x.get("folder"), x.get("stage")) for x in os_] != [(x["folder"], x["stage"]) for x in ns]:
+        return diffs + [f"stages: {[x.get('stage') for x in os_]} -> {[x['stage'] for x in ns]}"]
+    for o, n in zip(os_, ns):
+        diffs += [f"stage {n['stage']}{' (' + n['folder'] + ')' if n['folder'] else ''} {k}: {o.get(k)!r} -> {n[k]!r}" for k in n if o.get(k) != n[k]]
+    return diffs
+
+def _claim_run_folder(out: Path, record: dict, overwrite: bool, log):
+    "Resume a run made with the same settings; refuse one made otherwise (unless `overwrite`); never touch a non-run folder."
+    cfg = out / "config.json"
+    if out.is_file(): raise RunMismatch(f"{out} is a file, not a run folder: choose another --out")
+    if overwrite and cfg.is_file():
+        import shutil
+        log(f"--overwrite: removing the earlier run in {out}"); shutil.rmtree(out); return
+    if cfg.is_file():
+        diffs = record_differences(json.loads(cfg.read_text()), record)
+        if diffs: raise RunMismatch(f"{out} holds a run made with other settings ({'; '.join(diffs)}). Rerunning would mix them: "
+                                    f"train into another folder (--out NEW_FOLDER), or replace this run (--overwrite)")
+        return
+    leftovers = [p.name for p in out.iterdir() if p.name != "toyworld"] if out.is_dir() else []
+    if leftovers: raise RunMismatch(f"{out} is not empty and holds no run (no config.json; it has {sorted(leftovers)[:5]}): "
+                                    f"choose an empty or new folder with --out")
+
 def train(concept: str, data_root=None, backbone=None, stages=(1, 2, 3), out_dir=None, seed: int = 0,
           preset: str = "tiny",  # "tiny" (toy world, CPU) or "paper" (the released recipe)
           ablation: str | None = None,  # one of ABLATIONS
-          face_embedder=None, log=print, callback=None, **overrides  # StageConfig fields for every stage (precision, epochs, ...)
+          face_embedder=None, log=print, callback=None,
+          overwrite: bool = False,  # replace a run folder made with other settings (else: refuse)
+          **overrides  # StageConfig fields for every stage (precision, epochs, ...)
          ) -> Path:
     "Train `concept` through `stages`; returns the last stage's concept folder (`system.json` beside says which set serves which task)."
     from unictokens.backbones import load_backbone
+    from unictokens.data import DataError
     out = Path(out_dir or f"runs/{concept}")
+    if not (isinstance(seed, int) and 0 <= seed < 2 ** 63): raise ValueError(f"seed must be an integer in [0, 2**63), got {seed!r}")
+    plan = [(sub, replace(c, **overrides)) for sub, c in stage_plan(stages, preset, ablation)]
+    bad = [f"stage {c.stage}: {c.epochs}" for _, c in plan if not (isinstance(c.epochs, int) and c.epochs >= 1)]
+    if bad: raise ValueError(f"epochs must be at least 1 ({', '.join(bad)})")
     if data_root is None:
         from unictokens.toyworld import make_world
         data_root = make_world(out / "toyworld", seed=0); log(f"no data root: made a toy world in {data_root}")
     data = UniCTokensData(data_root)
     if concept not in data.concepts(): raise ValueError(f"{data_root} has no concept {concept!r}; it has {data.concepts()}")
+    problems = data.validate(concept)
+    if problems: raise DataError(problems)  # before anything is written: a broken dataset trains nothing
     backbone = load_backbone(backbone or "toy") if backbone is None or isinstance(backbone, str) else backbone
-    plan = [(sub, replace(c, **overrides)) for sub, c in stage_plan(stages, preset, ablation)]
-    write_json({"concept": concept, "data_root": str(data_root), "backbone": backbone.name, "seed": seed, "preset": preset,
-                "ablation": ablation, "stages": [dict(folder=sub, **asdict(c)) for sub, c in plan]}, out / "config.json")
+    record = run_record(concept, data, backbone, seed, preset, ablation, plan)
+    _claim_run_folder(out, record, overwrite, log)
+    write_json({**record, "data_root": str(data_root)}, out / "config.json")
     history, cache, done, timing = [], CodeCache(backbone.magvit), {}, {}
     for sub, cfg in plan:
         prev = None if cfg.stage == 1 or cfg.fresh else done[(sub, cfg.stage - 1)] if (sub, cfg.stage - 1) in done \
