@@ -249,3 +249,25 @@ def test_eval_keeps_finished_systems_and_refuses_other_concept_files(trained, wo
     code, _, err = run_cli(capsys, "eval", "--concept-file", other, "--concept", CONCEPT, "--data-root", world, "--out", out,
                            "--n-images", "1", "--steps", "2", "--device", "cpu", "--no-baselines")
     assert code == 1 and "made with other und, gen" in err and "--overwrite" in err, err
+
+
+def test_disk_full_is_a_message_and_keeps_what_was_written(world, tmp_path, capsys, monkeypatch):
+    import errno
+    from unictokens import stages
+    real, n = stages.write_json, []
+    def fills_up(obj, path, *a, **k):
+        n.append(path)
+        if Path(path).name == "history.json": raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(obj, path, *a, **k)
+    monkeypatch.setattr(stages, "write_json", fills_up)
+    code, _, err = run_cli(capsys, "train", "--concept", CONCEPT, "--data-root", world, "--out", tmp_path / "run", "--epochs", "1", "--device", "cpu")
+    assert code == 1 and "the disk is full (writing" in err and "run the same command again" in err, err
+    assert (tmp_path / "run" / "stage1" / "concept.json").is_file()  # the finished stage is kept
+
+
+def test_validate_checks_concept_folders_when_the_list_is_unreadable(world, tmp_path, capsys):
+    data = tmp_path / "world"; shutil.copytree(world, data)
+    (data / "concepts_list.json").write_text("{oops")
+    (data / "concept/train" / CONCEPT / "info.json").write_text("[]")
+    code, out, _ = run_cli(capsys, "validate", data)
+    assert code == 1 and "concepts_list.json: file: expected valid JSON" in out and f"{CONCEPT}/info.json: top level" in out, out

@@ -1,4 +1,5 @@
 "Property tests of the sequence builders and omni-attention masks against the rules of SHOWO_SPEC section 3."
+import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
@@ -31,6 +32,7 @@ texts = st.lists(st.integers(1, 29), max_size=14)
 @settings(max_examples=60, deadline=None)
 @given(texts=st.lists(texts, min_size=1, max_size=3), n=st.integers(1, 6), max_text_len=st.integers(3, 10))
 def test_t2i_mask_matches_rule(texts, n, max_text_len):
+    texts = [t[: max_text_len - 2] for t in texts]  # what fits the block (longer texts are refused, never cut)
     codes = torch.zeros(len(texts), n, dtype=torch.long)
     ids, labels = t2i_sequences(texts, codes, LAYOUT, max_text_len=max_text_len)
     assert ids.shape == (len(texts), max_text_len + 1 + n + 2)
@@ -45,13 +47,16 @@ def test_t2i_mask_matches_rule(texts, n, max_text_len):
 @settings(max_examples=60, deadline=None)
 @given(text=texts, max_text_len=st.integers(3, 10))
 def test_text_block_shape_and_ends(text, max_text_len):
+    if len(text) > max_text_len - 2:  # too long: refused with the numbers, never cut
+        with pytest.raises(ValueError, match=f"a t2i text of {len(text)} tokens does not fit the text block: it holds {max_text_len - 2}"):
+            t2i_text_block(text, LAYOUT, max_text_len)
+        return
     block = t2i_text_block(text, LAYOUT, max_text_len)
     assert len(block) == max_text_len + 1
     assert block[-1] == LAYOUT.eot_id
     core = [i for i in block if i != LAYOUT.pad_id]
     assert core[:2] == [LAYOUT.t2i_id, LAYOUT.eot_id]
-    if len(text) + 3 <= max_text_len + 1:
-        assert core[2:-1] == text  # nothing lost when it fits
+    assert core[2:-1] == text  # nothing lost
 
 
 @settings(max_examples=40, deadline=None)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_cli.ipynb #4a6b4f8c
 from __future__ import annotations
-import argparse, dataclasses, json, os, shlex, sys, time, traceback
+import argparse, dataclasses, errno, json, os, shlex, sys, time, traceback
 from pathlib import Path
 import torch
 
@@ -378,6 +378,9 @@ def main(argv: list | None = None) -> int:
         if debug: traceback.print_exc(); return 1
         kind = "" if isinstance(e, EXPECTED) else f"unexpected {type(e).__name__} (a bug in unictokens? please report it): "
         text = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+            text = (f"the disk is full (writing {e.filename or 'a file'}): free some space and run the same command again; "
+                    f"every finished checkpoint and result is kept")
         _say(f"error: {kind}{text}")
         _say("(add --debug to see where it happened)")
         return 1
