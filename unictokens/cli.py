@@ -160,7 +160,7 @@ def cmd_train(a: argparse.Namespace) -> Path:
     "Train a concept through the stages; prints the final concept folder last."
     from unictokens.data import UniCTokensData, DataError
     from unictokens.stages import train
-    check_device(a.device); out = writable_dir(a.out or f"runs/{a.concept}")
+    check_device(a.device)
     stages = tuple(int(s) for s in a.stages.split(","))
     over = {k: v for k, v in (("precision", a.precision), ("epochs", a.epochs)) if v is not None}
     if a.grad_checkpointing: over["grad_checkpointing"] = True
@@ -170,6 +170,7 @@ def cmd_train(a: argparse.Namespace) -> Path:
             raise CLIError(f"--concept {a.concept}: {a.data_root} has no such concept; it has {', '.join(data.concepts())}")
         problems = data.validate(a.concept)
         if problems: raise DataError(problems)
+    out = writable_dir(a.out or f"runs/{a.concept}")
     final = train(a.concept, a.data_root, _backbone(a.backbone, a.device), stages, out, a.seed, a.preset, a.ablation,
                   overwrite=a.overwrite, **over)
     print(final)
