@@ -1,40 +1,56 @@
-"""UnifyBench on the whole toy world: 20 concepts x seeds x (ours, 4 ablations, 3 baselines), on a GPU.
+"""UnifyBench on the whole toy world: 20 concepts x seeds x (ours, 4 ablations, 3 baselines), on GPUs.
 
-    python scripts/bench_toy20.py run --out out/toy20 --seeds 0,1,2 --workers 15 --deadline 540 --pack $OUT/toy20.tgz
+    python scripts/bench_toy20.py run --out out/toy20 --seeds 0,1,2 --processes 15 --deadline 540 --pack $OUT/toy20.tgz
+    python scripts/bench_toy20.py speedup --processes-per-gpu 15 --out out/speedup   # one GPU against all of them
     python scripts/bench_toy20.py merge toy20.tgz --into nbs/results/toy20
 
-`run` trains and evaluates every (concept, seed) pair with `bench.run_bench` (tiny recipe and evaluation preset, the
-shipped toy backbone, its exact judge), stopping cleanly at `--deadline` seconds: every finished pair is on disk and a
-rerun into the same `--out` resumes. It then packs what is finished (each pair's result.json, the first seed's training
+`run` trains and evaluates every (concept, seed) pair with `unictokens demo` under `accelerate launch` (`--processes`
+processes sharing the GPUs: tiny recipe and evaluation preset, the shipped toy backbone, its exact judge), stopping at
+`--deadline` seconds: every finished pair is on disk and a rerun into the same `--out` resumes. `speedup` runs the same
+20-concept benchmark (one seed) on one GPU and then on every GPU of the machine, each into a fresh folder, and prints
+the wall times and their ratio (also written as speedup.json). It then packs what is finished (each pair's result.json, the first seed's training
 histories, and the picture grids of the concepts shown in the notebook) into one archive, the form in which results
 travel back from a lent GPU. `merge` reads such archives, recomputes the aggregate, intervals and claims from the
 per-concept results with the same code as the report, and writes the files the 10b_bench notebook reads. Numbers, not
 a test.
 """
-import argparse, io, json, multiprocessing as mp, os, tarfile, time
+import argparse, io, json, os, signal, subprocess, tarfile, time
 from pathlib import Path
 
 SHOWN = ("bo", "eli")  # concepts whose pictures the notebook shows (a cat and a woman of the seed-0 world)
 
 
-def _run(a):
-    from unictokens.bench import run_bench
-    from unictokens.stages import ABLATIONS
-    run_bench(a.out, None, "all", "toy", a.device, list(ABLATIONS), True, "auto", "tiny", None, a.workers,
-              [int(s) for s in a.seeds.split(",")], log=lambda m: print(m, flush=True),
-              train_kw={"epochs": a.epochs} if a.epochs else None)
+def launch(out, seeds: str, processes: int, deadline: float, epochs=None, env=None) -> tuple:
+    "(exit code, seconds) of `unictokens demo` on all concepts under `accelerate launch`, killed at `deadline`."
+    cmd = ["accelerate", "launch", "--multi_gpu", "--num_processes", str(processes), "--num_machines", "1", "--mixed_precision", "no",
+           "--dynamo_backend", "no", "-m", "unictokens.cli", "demo", "--concepts", "all", "--ablations", "all", "--seeds", seeds,
+           "--device", "cuda", "--out", str(out)] + (["--epochs", str(epochs)] if epochs else [])
+    t0 = time.time()
+    p = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, start_new_session=True)
+    try: code = p.wait(timeout=deadline)
+    except subprocess.TimeoutExpired:
+        print(f"deadline of {deadline} s reached: stopping; finished pairs are kept and a rerun resumes", flush=True)
+        os.killpg(p.pid, signal.SIGTERM); code = p.wait()
+    return code, time.time() - t0
+
+
+def speedup(a):
+    import torch
+    n = torch.cuda.device_count()
+    one = launch(Path(a.out) / "one_gpu", "0", a.processes_per_gpu, a.deadline, env={"CUDA_VISIBLE_DEVICES": "0"})
+    every = launch(Path(a.out) / f"{n}_gpus", "0", a.processes_per_gpu * n, a.deadline)
+    r = {"gpus": n, "processes_per_gpu": a.processes_per_gpu, "one_gpu_s": round(one[1], 1), f"{n}_gpus_s": round(every[1], 1),
+         "speedup": round(one[1] / every[1], 2), "exit_codes": [one[0], every[0]], "gpu": torch.cuda.get_device_name(0)}
+    Path(a.out, "speedup.json").write_text(json.dumps(r, indent=1))
+    print(json.dumps(r))
 
 
 def run(a):
     t0 = time.time()
-    p = mp.get_context("spawn").Process(target=_run, args=(a,))
-    p.start(); p.join(a.deadline)
-    if p.is_alive():
-        print(f"deadline of {a.deadline} s reached: stopping; finished pairs are kept and a rerun resumes", flush=True)
-        p.terminate(); p.join()
+    code, _ = launch(a.out, a.seeds, a.processes, a.deadline, a.epochs)
     out = Path(a.out)
     done = sorted(out.glob("concepts/seed_*/*/result.json"))
-    print(f"{len(done)} (concept, seed) results after {time.time() - t0:.0f} s (exit code {p.exitcode})", flush=True)
+    print(f"{len(done)} (concept, seed) results after {time.time() - t0:.0f} s (exit code {code})", flush=True)
     with tarfile.open(a.pack, "w:gz") as tar:
         for f in done: tar.add(f, str(f.relative_to(out)))
         for f in sorted(out.glob("runs/seed_0/*/*/history.json")): tar.add(f, str(f.relative_to(out)))
@@ -43,7 +59,7 @@ def run(a):
         for name in ("report.md", "scores.json", "intervals.json", "claims.json"):
             if (out / name).is_file(): tar.add(out / name, name)
         info = tarfile.TarInfo("timing.json"); blob = json.dumps({"seconds": round(time.time() - t0, 1), "pairs": len(done),
-                                                                  "workers": a.workers, "seeds": a.seeds}).encode()
+                                                                  "processes": a.processes, "seeds": a.seeds}).encode()
         info.size = len(blob); tar.addfile(info, io.BytesIO(blob))
     print(f"packed into {a.pack} ({os.path.getsize(a.pack) / 2 ** 20:.1f} MiB)")
 
@@ -104,12 +120,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run"); r.add_argument("--out", default="out/toy20"); r.add_argument("--seeds", default="0,1,2")
-    r.add_argument("--workers", type=int, default=15); r.add_argument("--device", default="cuda")
+    r.add_argument("--processes", type=int, default=15)
     r.add_argument("--epochs", type=int, default=None); r.add_argument("--deadline", type=float, default=540)
     r.add_argument("--pack", required=True)
+    sp = sub.add_parser("speedup"); sp.add_argument("--out", default="out/speedup"); sp.add_argument("--processes-per-gpu", type=int, default=15)
+    sp.add_argument("--deadline", type=float, default=280)
     m = sub.add_parser("merge"); m.add_argument("archives", nargs="+"); m.add_argument("--into", default="nbs/results/toy20")
     a = ap.parse_args()
-    run(a) if a.cmd == "run" else merge(a)
+    {"run": run, "speedup": speedup, "merge": merge}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,6 @@ def test_stage_before_its_predecessor_is_refused(backbone_dir, tmp_path):
 
 
 def test_console_script_exits_nonzero_on_bad_data(tmp_path):
-    r = subprocess.run([sys.executable, "-c", "from unictokens.cli import main; main()", "validate", str(tmp_path / "nothing")],
+    r = subprocess.run([sys.executable, "-c", "import sys; from unictokens.cli import main; sys.exit(main())", "validate", str(tmp_path / "nothing")],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "nothing there" in r.stdout

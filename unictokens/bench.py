@@ -4,7 +4,7 @@
 
 # %% ../nbs/10b_bench.ipynb #02461cc1
 from __future__ import annotations
-import dataclasses, json, math, os, time
+import dataclasses, json, math, os, shutil, time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,8 @@ from .judges import Judge, make_judge, concept_fields
 __all__ = ['BASELINES', 'KNOWN_ITEMS', 'UNDERSTANDING', 'CLAIMS', 'System', 'system_of', 'random_concept', 'baseline_systems',
            'rewrite', 'description', 'BenchConfig', 'answers_of', 'pictures_of', 'evaluate_system', 'bench_tools',
            'result_key', 'evaluate_concept', 'metric_values', 'aggregate', 'understanding_values', 'claims',
-           'write_report', 'bench_one', 'run_bench']
+           'write_report', 'bench_one', 'coordinator', 'wait_for_everyone', 'process_device', 'run_share',
+           'gathered_failures', 'run_bench']
 
 # %% ../nbs/10b_bench.ipynb #f0815002
 @dataclass
@@ -435,6 +436,9 @@ def write_report(out_dir, results: list, meta: dict, histories: dict | None = No
         L += [f"## {title}", "", *_md_table(agg, keys), ""]
     systems = {s: r["systems"][s]["note"] for r in results for s in r["systems"]}
     L += ["Systems: " + "; ".join(f"**{s}**: {n}" if n and n != s else f"**{s}**" for s, n in systems.items()) + ".", ""]
+    if meta.get("failures"):
+        L += ["## Failed", "", "These (concept, seed) pairs did not finish; the tables are over the others.", ""]
+        L += [f"- `{f['item']}`: {f['error']}" for f in meta["failures"]] + [""]
     L += ["## The paper's claims", "", *_claims_md(cl), ""]
     if len(agg["by_category"]) > 1:
         L += ["## By category", ""]
@@ -479,57 +483,90 @@ def bench_one(backbone, data_root, concept: str, out_dir, ablations=(), baseline
     if baselines: systems += baseline_systems(backbone, data, concept, runs / concept, seed)
     return evaluate_concept(backbone, data, concept, systems, bench_tools(backbone, judge), out, cfg, log, seed)
 
-def _worker(job: dict) -> list:
-    "A worker process: load the backbone once, then bench its share of the (concept, seed) pairs."
-    import torch
-    from unictokens.backbones import load_backbone
-    if job["device"].startswith("cuda") and job.get("gpu") is not None: job["device"] = f"cuda:{job['gpu']}"
-    torch.set_num_threads(max(1, job.get("threads", 1)))
-    b = load_backbone(job["backbone"], device=job["device"])
-    log = lambda m: print(f"[worker {job['rank']}] {m}", flush=True)
-    return [bench_one(b, job["data_root"], c, job["out"], job["ablations"], job["baselines"], job["judge"], job["preset"],
-                      job["cfg"], s, log, **job["train_kw"])["concept"] for c, s in job["pairs"]]
+def coordinator():
+    "accelerate's `PartialState`, for coordination only (who does what, barriers); one process without a launcher."
+    from accelerate import PartialState
+    return PartialState(cpu=True)  # gloo: no GPU collectives, so any number of processes may share a GPU
+
+def wait_for_everyone(state):
+    "A barrier of the CPU process group (accelerate's own passes the local rank as a GPU id, which fails with more processes than GPUs)."
+    if state.num_processes > 1: torch.distributed.barrier()
+
+def process_device(device: str, state) -> str:
+    "This process's device: with `cuda`, the GPU of its local rank (modulo the GPUs there are)."
+    if device == "cuda" and torch.cuda.is_available(): return f"cuda:{state.local_process_index % torch.cuda.device_count()}"
+    return device
+
+def run_share(state, items: list, work, out: Path, log=print,
+              name=str  # item -> how the report names it
+             ) -> list:
+    "Run `work(item)` for this process's share of `items`; a failing item is logged and returned, never stops the rest."
+    failed = []
+    with state.split_between_processes(list(items)) as mine:
+        for item in mine:
+            try: work(item)
+            except KeyboardInterrupt: raise
+            except Exception as e:
+                failed.append({"item": name(item), "error": f"{type(e).__name__}: {str(e)[:500]}"})
+                log(f"{name(item)}: FAILED ({failed[-1]['error'][:200]}); going on with the others")
+                if torch.cuda.is_available(): torch.cuda.empty_cache()
+    if failed:
+        from unictokens.checkpoints import write_json
+        write_json(failed, out / "failures" / f"process_{state.process_index}.json")
+    return failed
+
+def gathered_failures(out: Path) -> list:
+    "Every process's failures (read by the main process after `wait_for_everyone`)."
+    return [f for p in sorted((out / "failures").glob("process_*.json")) for f in json.loads(p.read_text())]
 
 # %% ../nbs/10b_bench.ipynb #efd46578
 def run_bench(out_dir, data_root=None, concepts="1", backbone: str = "toy", device: str = "cpu", ablations=(), baselines: bool = True,
-              judge: str = "auto", preset: str = "tiny", cfg: BenchConfig | None = None, workers: int = 1,
+              judge: str = "auto", preset: str = "tiny", cfg: BenchConfig | None = None,
               seeds=(0,),  # training seeds: every concept is trained and evaluated once per seed
               log=print,
               train_kw: dict | None = None,  # StageConfig overrides for every training (e.g. {"epochs": 10})
               world_seed: int = 0  # the toy world made when no data root is given
-             ) -> dict:
-    "Train and evaluate `concepts` ('all', a count, or names) for every seed and write the report; returns the aggregate."
+             ) -> dict | None:
+    "Train and evaluate `concepts` ('all', a count, or names) for every seed and write the report; the aggregate (None off the main process)."
+    from unictokens.backbones import load_backbone
     from unictokens.data import UniCTokensData
     from unictokens.toyworld import make_world
-    out, t0, seeds = Path(out_dir), time.time(), [int(s) for s in ([seeds] if isinstance(seeds, int) else seeds)]
+    state, out, t0 = coordinator(), Path(out_dir), time.time()
+    seeds = [int(s) for s in ([seeds] if isinstance(seeds, int) else seeds)]
     if data_root is None:
         data_root = out / "world"
-        if not (data_root / "concepts_list.json").is_file(): make_world(data_root, seed=world_seed); log(f"made the toy world in {data_root}")
-    data = UniCTokensData(data_root)
-    names = data.concepts()
+        if state.is_main_process and not (data_root / "concepts_list.json").is_file(): make_world(data_root, seed=world_seed); log(f"made the toy world in {data_root}")
+        wait_for_everyone(state)
+    names = UniCTokensData(data_root).concepts()
     chosen = names if concepts == "all" else names[: int(concepts)] if str(concepts).isdigit() else list(concepts)
     unknown = [c for c in chosen if c not in names]
     if unknown: raise ValueError(f"{data_root} has no concept(s) {unknown}; it has {names}")
     ablations, cfg = list(ablations), cfg or BenchConfig.preset(preset)
     pairs = [(c, s) for s in seeds for c in chosen]
-    jobs = [dict(rank=r, pairs=pairs[r::workers], backbone=backbone, device=device, data_root=str(data_root), out=str(out),
-                 ablations=ablations, baselines=baselines, judge=judge, preset=preset, cfg=cfg, train_kw=train_kw or {},
-                 gpu=(r % torch.cuda.device_count()) if device == "cuda" and torch.cuda.device_count() > 1 else None,
-                 threads=max(1, (os.cpu_count() or 1) // workers)) for r in range(min(workers, len(pairs)))]
-    log(f"benchmarking {len(chosen)} concept(s) x {len(seeds)} seed(s) x {1 + len(ablations) + 3 * baselines} systems "
-        f"with {len(jobs)} worker(s) on {device}")
-    if len(jobs) == 1: _worker(jobs[0])
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(len(jobs), mp_context=mp.get_context("spawn")) as ex: list(ex.map(_worker, jobs))
-    results = [json.loads((out / "concepts" / f"seed_{s}" / c / "result.json").read_text()) for c, s in pairs]
+    if state.is_main_process:
+        shutil.rmtree(out / "failures", ignore_errors=True)
+        log(f"benchmarking {len(chosen)} concept(s) x {len(seeds)} seed(s) x {1 + len(ablations) + 3 * baselines} systems "
+            f"in {state.num_processes} process(es) on {device}")
+    wait_for_everyone(state)
+    dev = process_device(device, state)
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // state.num_processes))
+    b = load_backbone(backbone, device=dev)
+    say = (lambda m: log(f"[process {state.process_index}] {m}")) if state.num_processes > 1 else log
+    run_share(state, pairs, lambda p: bench_one(b, data_root, p[0], out, ablations, baselines, judge, preset, cfg, p[1], say,
+                                                **(train_kw or {})), out, say, name=lambda p: f"<{p[0]}> seed {p[1]}")
+    wait_for_everyone(state)
+    if not state.is_main_process: return None
+    results = [json.loads(f.read_text()) for c, s in pairs if (f := out / "concepts" / f"seed_{s}" / c / "result.json").is_file()]
+    failures = gathered_failures(out)
     runs = out / "runs" / f"seed_{seeds[0]}"
     hist = {f"<{c}> {n}": json.loads((runs / c / n / "history.json").read_text())
             for c in chosen[:2] for n in ["ours", *ablations][:3] if (runs / c / n / "history.json").is_file()}
-    meta = {"backbone": backbone, "judge": judge, "device": device, "preset": preset, "seeds": seeds, "workers": len(jobs),
+    meta = {"backbone": backbone, "judge": judge, "device": device, "preset": preset, "seeds": seeds, "processes": state.num_processes,
             "ablations": ablations, "train_overrides": train_kw or {}, "bench": dataclasses.asdict(cfg),
-            "seconds": round(time.time() - t0, 1), "notes": []}
-    agg = write_report(out, results, meta, hist)
-    log(f"wrote {out / 'report.md'}, report.html, scores.json, intervals.json, claims.json in {time.time() - t0:.0f} s")
+            "seconds": round(time.time() - t0, 1), "failures": failures,
+            "notes": [f"{f['item']}: failed: {f['error']}" for f in failures]}
+    agg = write_report(out, results, meta, hist) if results else None
+    log(f"wrote {out / 'report.md'}, report.html, scores.json, intervals.json, claims.json in {time.time() - t0:.0f} s"
+        if results else "no concept finished: no report")
+    if failures: log(f"{len(failures)} (concept, seed) pair(s) failed; see the Notes of the report")
     return agg

@@ -4,14 +4,15 @@
 
 # %% ../nbs/11_cli.ipynb #4a6b4f8c
 from __future__ import annotations
-import argparse, dataclasses, errno, json, os, shlex, sys, time, traceback
+import argparse, dataclasses, errno, json, os, shlex, shutil, sys, time, traceback
 from pathlib import Path
 import torch
 
 # %% auto #0
 __all__ = ['EXPECTED', 'tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'cmd_pretrain_toy',
-           'CLIError', 'positive_int', 'seed_int', 'check_device', 'writable_dir', 'concept_folders', 'check_prompt',
-           'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval', 'build_parser', 'run', 'main']
+           'CLIError', 'positive_int', 'seed_int', 'stage_list', 'check_device', 'writable_dir', 'concept_folders',
+           'check_prompt', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval', 'build_parser', 'run',
+           'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -117,6 +118,14 @@ def seed_int(text: str) -> int:
     if not 0 <= v < 2 ** 63: raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, got {v}")
     return v
 
+def stage_list(text: str) -> tuple:
+    "argparse type: stages such as '1,2,3' or '3' (each 1, 2 or 3, in order, no repeats)."
+    try: stages = tuple(int(s) for s in text.split(","))
+    except ValueError: stages = ()
+    if not stages or any(s not in (1, 2, 3) for s in stages) or list(stages) != sorted(set(stages)):
+        raise argparse.ArgumentTypeError(f"expected stages 1, 2, 3 in order, comma-separated (e.g. 1,2,3), got {text!r}")
+    return stages
+
 def check_device(device: str) -> str:
     "The device, if this machine has it."
     if str(device).startswith("cuda") and not torch.cuda.is_available():
@@ -156,14 +165,44 @@ def _backbone(name, device: str = "cpu"):
     from unictokens.backbones import load_backbone
     return load_backbone(name, device=device)
 
-def cmd_train(a: argparse.Namespace) -> Path:
-    "Train a concept through the stages; prints the final concept folder last."
+def _train_many(a, stages: tuple, over: dict) -> list:
+    "Train several concepts into OUT/CONCEPT/SYSTEM, split between the launched processes; a failure is reported, the rest go on."
+    from unictokens.bench import coordinator, process_device, run_share, gathered_failures, wait_for_everyone
+    from unictokens.data import UniCTokensData, DataError
+    from unictokens.stages import train
+    if not a.data_root: raise CLIError("--concepts needs --data-root (the dataset whose concepts to train)")
+    data = UniCTokensData(a.data_root); names = data.concepts()
+    chosen = names if a.concepts == "all" else [c.strip() for c in a.concepts.split(",") if c.strip()]
+    unknown = [c for c in chosen if c not in names]
+    if unknown: raise CLIError(f"--concepts: {a.data_root} has no {', '.join(unknown)}; it has {', '.join(names)}")
+    out, system, state = writable_dir(a.out or "runs"), a.ablation or "ours", coordinator()
+    if state.is_main_process: shutil.rmtree(out / "failures", ignore_errors=True)
+    wait_for_everyone(state)
+    b = _backbone(a.backbone, process_device(a.device, state))
+    def one(c):
+        problems = data.validate(c)
+        if problems: raise DataError(problems)
+        train(c, a.data_root, b, stages, out / c / system, a.seed, a.preset, a.ablation, overwrite=a.overwrite,
+              log=lambda m: print(f"<{c}> {m}", flush=True), **over)
+    run_share(state, chosen, one, out, name=lambda c: f"<{c}>")
+    wait_for_everyone(state)
+    if not state.is_main_process: return []
+    failures, done = gathered_failures(out), [c for c in chosen if (out / c / system / "system.json").is_file()]
+    print(f"trained {len(done)} of {len(chosen)} concept(s) in {state.num_processes} process(es): {out}/CONCEPT/{system}")
+    for f in failures: print(f"  {f['item']} failed: {f['error']}")
+    if failures: raise CLIError(f"{len(failures)} concept(s) failed ({failures[0]['item']}: {failures[0]['error'][:300]}); "
+                                f"the others are trained; fix what is named and run the same command again")
+    return [out / c / system for c in done]
+
+def cmd_train(a: argparse.Namespace) -> Path | list:
+    "Train a concept (or several) through the stages; prints the final concept folder last."
     from unictokens.data import UniCTokensData, DataError
     from unictokens.stages import train
     check_device(a.device)
-    stages = tuple(int(s) for s in a.stages.split(","))
+    stages = a.stages
     over = {k: v for k, v in (("precision", a.precision), ("epochs", a.epochs)) if v is not None}
     if a.grad_checkpointing: over["grad_checkpointing"] = True
+    if a.concepts: return _train_many(a, stages, over)
     if a.data_root:  # the data is checked before the backbone loads; a broken dataset trains nothing and writes nothing
         data = UniCTokensData(a.data_root)
         if a.concept not in data.concepts():
@@ -213,8 +252,8 @@ def cmd_demo(a: argparse.Namespace) -> dict:
     unknown = [x for x in abl if x not in ABLATIONS]
     if unknown: raise CLIError(f"--ablations: unknown {unknown}; choose from {', '.join(ABLATIONS)}, or all, or none")
     agg = run_bench(a.out, a.data_root, a.concepts, a.backbone, a.device, abl, not a.no_baselines, a.judge, "tiny", _bench_cfg(a),
-                    a.workers, seeds, log=lambda m: print(m, flush=True), train_kw={"epochs": a.epochs} if a.epochs else None)
-    print(Path(a.out) / "report.md")
+                    seeds, log=lambda m: print(m, flush=True), train_kw={"epochs": a.epochs} if a.epochs else None)
+    if agg is not None: print(Path(a.out) / "report.md")  # the main process (the only one without a launcher)
     return agg
 
 def _judge(a):
@@ -247,26 +286,37 @@ def _eval_plan(a, data) -> tuple:
         if (Path(f) / "history.json").is_file(): hist[f"<{c}> {plan[c][-1].name}"] = json.loads((Path(f) / "history.json").read_text())
     return plan, hist
 
-def cmd_eval(a: argparse.Namespace) -> dict:
-    "Score concept files (or every concept's runs) with UnifyBench and write the report."
+def cmd_eval(a: argparse.Namespace) -> dict | None:
+    "Score concept files (or every concept's runs) with UnifyBench and write the report; concepts split between launched processes."
     from unictokens.data import UniCTokensData
-    from unictokens.bench import baseline_systems, bench_tools, evaluate_concept, write_report
+    from unictokens.bench import (baseline_systems, bench_tools, evaluate_concept, write_report, coordinator, process_device,
+                                  run_share, gathered_failures, wait_for_everyone)
     if not a.data_root: raise CLIError("eval needs --data-root (the dataset the concepts were trained on)")
     judge, data, out = _judge(a), UniCTokensData(a.data_root), writable_dir(a.out)
     check_device(a.device)
     plan, hist = _eval_plan(a, data)
     if not plan: raise CLIError("nothing to evaluate")
-    b = _backbone(a.backbone, a.device)
+    state = coordinator()
+    if state.is_main_process: shutil.rmtree(out / "failures", ignore_errors=True)
+    wait_for_everyone(state)
+    b = _backbone(a.backbone, process_device(a.device, state))
     tools, cfg = bench_tools(b, judge), _bench_cfg(a, a.preset)
-    results = []
-    for c, systems in plan.items():
+    def one(item):
+        c, systems = item
         if not a.no_baselines: systems = systems + baseline_systems(b, data, c, out / "baselines", a.seed)
-        results.append(evaluate_concept(b, data, c, systems, tools, out, cfg, log=lambda m: print(m, flush=True), seed=a.seed,
-                                        overwrite=a.overwrite))
+        evaluate_concept(b, data, c, systems, tools, out, cfg, log=lambda m: print(m, flush=True), seed=a.seed, overwrite=a.overwrite)
+    run_share(state, list(plan.items()), one, out, name=lambda it: f"<{it[0]}>")
+    wait_for_everyone(state)
+    if not state.is_main_process: return None
+    results = [json.loads(f.read_text()) for c in plan if (f := out / "concepts" / f"seed_{a.seed}" / c / "result.json").is_file()]
+    failures = gathered_failures(out)
     meta = {"backbone": b.name, "judge": getattr(tools["judge"], "name", a.judge), "preset": a.preset, "bench": dataclasses.asdict(cfg),
-            "notes": tools["notes"]}
-    agg = write_report(out, results, meta, hist)
-    print(out / "report.md")
+            "processes": state.num_processes, "failures": failures,
+            "notes": tools["notes"] + [f"{f['item']}: failed: {f['error']}" for f in failures]}
+    agg = write_report(out, results, meta, hist) if results else None
+    if results: print(out / "report.md")
+    if failures: raise CLIError(f"{len(failures)} concept(s) failed ({failures[0]['item']}: {failures[0]['error'][:300]})"
+                                + ("; the report covers the others" if results else ""))
     return agg
 
 # %% ../nbs/11_cli.ipynb #3b84bc53
@@ -300,9 +350,13 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--stop-after", choices=["magvit", "probe", "clip", "showo"], help="train up to this model, then stop")
     pt.set_defaults(func=cmd_pretrain_toy)
     tr = sub.add_parser("train", help="train a concept through the three stages")
-    tr.add_argument("--concept", required=True); tr.add_argument("--data-root", default=None, help="default: a toy world made on the fly")
+    who = tr.add_mutually_exclusive_group(required=True)
+    who.add_argument("--concept", help="one concept (its run folder: --out, default runs/CONCEPT)")
+    who.add_argument("--concepts", help="'all' or c1,c2,...: one run folder per concept under --out (OUT/CONCEPT/SYSTEM), "
+                                        "split between the processes of an accelerate or torchrun launch")
+    tr.add_argument("--data-root", default=None, help="default: a toy world made on the fly")
     tr.add_argument("--backbone", default="toy", help="toy, a folder pretrain-toy wrote, or a Show-o hub id / folder")
-    tr.add_argument("--stages", default="1,2,3", choices=["1", "1,2", "1,2,3", "2,3", "3"], help="which stages (default: all three)")
+    tr.add_argument("--stages", default="1,2,3", type=stage_list, help="which stages, e.g. 1,2,3 (default) or 3 to redo stage 3")
     tr.add_argument("--out", default=None); tr.add_argument("--seed", type=seed_int, default=0)
     tr.add_argument("--overwrite", action="store_true", help="replace a run folder that was made with other settings")
     tr.add_argument("--preset", default="tiny", choices=["tiny", "paper"])
@@ -336,7 +390,6 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--out", default="out/demo"); de.add_argument("--data-root", default=None, help="default: a toy world made on the fly")
     de.add_argument("--concepts", default="1", help="how many concepts (a number), 'all', or names")
     de.add_argument("--ablations", default="all", help="'all', 'none', or a comma list of skip_stage1,skip_stage3,separate,no_init")
-    de.add_argument("--workers", type=positive_int, default=1, help="processes sharing the concepts")
     de.add_argument("--epochs", type=positive_int, default=None, help="epochs per stage (default: the tiny recipe's 3)")
     de.add_argument("--seeds", default="0", help="training seeds, e.g. 0,1,2: each concept is trained and scored once per seed")
     bench_args(de); de.set_defaults(func=cmd_demo)
@@ -385,3 +438,5 @@ def main(argv: list | None = None) -> int:
         _say(f"error: {kind}{text}")
         _say("(add --debug to see where it happened)")
         return 1
+
+if __name__ == "__main__": sys.exit(main())  # `python -m unictokens.cli`, as `accelerate launch -m` and `torchrun -m` run it

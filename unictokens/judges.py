@@ -213,7 +213,6 @@ def complete(self: APIJudge, messages: list, what: str = "request") -> str | Non
 def remember(self: APIJudge, messages: list, reply: str):
     "Cache a reply (only replies that parsed as a score are kept: garbage is asked again next time)."
     path = self.cache_path(messages)
-    if path.is_file(): return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp"); tmp.write_text(json.dumps({"url": self.url, "model": self.model, "reply": reply})); tmp.replace(path)
 
