@@ -439,4 +439,6 @@ def main(argv: list | None = None) -> int:
         _say("(add --debug to see where it happened)")
         return 1
 
+# %% ../nbs/11_cli.ipynb #82edc16d
+#| eval: false
 if __name__ == "__main__": sys.exit(main())  # `python -m unictokens.cli`, as `accelerate launch -m` and `torchrun -m` run it
