@@ -271,3 +271,12 @@ def test_validate_checks_concept_folders_when_the_list_is_unreadable(world, tmp_
     (data / "concept/train" / CONCEPT / "info.json").write_text("[]")
     code, out, _ = run_cli(capsys, "validate", data)
     assert code == 1 and "concepts_list.json: file: expected valid JSON" in out and f"{CONCEPT}/info.json: top level" in out, out
+
+
+def test_demo_rerun_with_other_epochs_is_refused_not_reported_as_success(tmp_path, capsys):
+    args = ["demo", "--out", tmp_path / "demo", "--ablations", "none", "--no-baselines", "--n-images", "1", "--steps", "2",
+            "--device", "cpu", "--epochs", "1"]
+    code, _, err = run_cli(capsys, *args)
+    assert code == 0, err
+    code, _, err = run_cli(capsys, *args[:-1], "2")
+    assert code == 1 and "stage 1 epochs: 1 -> 2" in err and "--overwrite" in err, err

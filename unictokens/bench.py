@@ -462,11 +462,10 @@ def _train_runs(backbone, data_root, concept: str, runs: Path, ablations: list, 
     "Train ours and the ablations for one concept and seed (into RUNS/CONCEPT/SYSTEM); returns their `System`s."
     from unictokens.stages import train
     out = []
-    for name in ["ours", *ablations]:
+    for name in ["ours", *ablations]:  # a finished run with the same settings resumes at once; other settings are refused
         folder = runs / concept / name
-        if not (folder / "system.json").is_file():
-            train(concept, data_root, backbone, out_dir=folder, seed=seed, preset=preset, ablation=None if name == "ours" else name,
-                  log=lambda m, n=name: log(f"{concept} [{n}, seed {seed}] {m}"), **train_kw)
+        train(concept, data_root, backbone, out_dir=folder, seed=seed, preset=preset, ablation=None if name == "ours" else name,
+              log=lambda m, n=name: log(f"{concept} [{n}, seed {seed}] {m}"), **train_kw)
         out.append(system_of(folder, name))
     return out
 
@@ -507,7 +506,7 @@ def run_share(state, items: list, work, out: Path, log=print,
             try: work(item)
             except KeyboardInterrupt: raise
             except Exception as e:
-                failed.append({"item": name(item), "error": f"{type(e).__name__}: {str(e)[:500]}"})
+                failed.append({"item": name(item), "error": f"{type(e).__name__}: {str(e)[:1000]}"})
                 log(f"{name(item)}: FAILED ({failed[-1]['error'][:200]}); going on with the others")
                 if torch.cuda.is_available(): torch.cuda.empty_cache()
     if failed:
@@ -556,8 +555,10 @@ def run_bench(out_dir, data_root=None, concepts="1", backbone: str = "toy", devi
                                                 **(train_kw or {})), out, say, name=lambda p: f"<{p[0]}> seed {p[1]}")
     wait_for_everyone(state)
     if not state.is_main_process: return None
-    results = [json.loads(f.read_text()) for c, s in pairs if (f := out / "concepts" / f"seed_{s}" / c / "result.json").is_file()]
     failures = gathered_failures(out)
+    failed = {f["item"] for f in failures}  # a failed pair's older result.json is not this run's
+    results = [json.loads(f.read_text()) for c, s in pairs if f"<{c}> seed {s}" not in failed
+               and (f := out / "concepts" / f"seed_{s}" / c / "result.json").is_file()]
     runs = out / "runs" / f"seed_{seeds[0]}"
     hist = {f"<{c}> {n}": json.loads((runs / c / n / "history.json").read_text())
             for c in chosen[:2] for n in ["ours", *ablations][:3] if (runs / c / n / "history.json").is_file()}

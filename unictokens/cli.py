@@ -190,7 +190,7 @@ def _train_many(a, stages: tuple, over: dict) -> list:
     failures, done = gathered_failures(out), [c for c in chosen if (out / c / system / "system.json").is_file()]
     print(f"trained {len(done)} of {len(chosen)} concept(s) in {state.num_processes} process(es): {out}/CONCEPT/{system}")
     for f in failures: print(f"  {f['item']} failed: {f['error']}")
-    if failures: raise CLIError(f"{len(failures)} concept(s) failed ({failures[0]['item']}: {failures[0]['error'][:300]}); "
+    if failures: raise CLIError(f"{len(failures)} concept(s) failed ({failures[0]['item']}: {failures[0]['error']}); "
                                 f"the others are trained; fix what is named and run the same command again")
     return [out / c / system for c in done]
 
@@ -254,6 +254,10 @@ def cmd_demo(a: argparse.Namespace) -> dict:
     agg = run_bench(a.out, a.data_root, a.concepts, a.backbone, a.device, abl, not a.no_baselines, a.judge, "tiny", _bench_cfg(a),
                     seeds, log=lambda m: print(m, flush=True), train_kw={"epochs": a.epochs} if a.epochs else None)
     if agg is not None: print(Path(a.out) / "report.md")  # the main process (the only one without a launcher)
+    from unictokens.bench import coordinator, gathered_failures
+    failures = gathered_failures(Path(a.out)) if coordinator().is_main_process else []
+    if failures: raise CLIError(f"{len(failures)} (concept, seed) pair(s) failed ({failures[0]['item']}: {failures[0]['error']})"
+                                + ("; the report covers the others" if agg is not None else ""))
     return agg
 
 def _judge(a):
@@ -308,14 +312,16 @@ def cmd_eval(a: argparse.Namespace) -> dict | None:
     run_share(state, list(plan.items()), one, out, name=lambda it: f"<{it[0]}>")
     wait_for_everyone(state)
     if not state.is_main_process: return None
-    results = [json.loads(f.read_text()) for c in plan if (f := out / "concepts" / f"seed_{a.seed}" / c / "result.json").is_file()]
     failures = gathered_failures(out)
+    failed = {f["item"] for f in failures}  # a failed concept's older result.json is not this run's
+    results = [json.loads(f.read_text()) for c in plan if f"<{c}>" not in failed
+               and (f := out / "concepts" / f"seed_{a.seed}" / c / "result.json").is_file()]
     meta = {"backbone": b.name, "judge": getattr(tools["judge"], "name", a.judge), "preset": a.preset, "bench": dataclasses.asdict(cfg),
             "processes": state.num_processes, "failures": failures,
             "notes": tools["notes"] + [f"{f['item']}: failed: {f['error']}" for f in failures]}
     agg = write_report(out, results, meta, hist) if results else None
     if results: print(out / "report.md")
-    if failures: raise CLIError(f"{len(failures)} concept(s) failed ({failures[0]['item']}: {failures[0]['error'][:300]})"
+    if failures: raise CLIError(f"{len(failures)} concept(s) failed ({failures[0]['item']}: {failures[0]['error']})"
                                 + ("; the report covers the others" if results else ""))
     return agg
 
