@@ -21,25 +21,32 @@ from . import toyworld as tw
 from .checkpoints import file_sha256
 
 # %% auto #0
-__all__ = ['T2I_CHECKED', 'ASSET_FILES', 'QUALITY_BARS', 'PARTS', 'TOY_ATTRIBUTE_WORDS', 'TOY_PROMPTS', 'TOY_ASSETS',
-           'QUALITY_NAMES', 'render_pool', 'to_model', 'label_tensor', 'AttributeProbe', 'toy_magvit_config',
-           'toy_showo_config', 'toy_clip', 'clip_tokens', 'PretrainConfig', 'train_loop', 'BatchStream', 'batches',
-           'train_magvit', 'reconstruct', 'train_probe', 'clip_batch', 'train_clip', 'lm_batch', 'lm_attention_mask',
-           'showo_batch', 'showo_losses', 'train_showo', 'probe_accuracy_on', 't2i_accuracy', 'mmu_exact_match',
-           'clip_top1', 'pretrain_toy', 'EvalKit', 'as_image', 'toy_answer_score', 'accessory_fact', 'fact_for_prompt',
-           'ToyJudge', 'toy_clip_preprocess', 'ProbeFaceEmbedder', 'toy_eval_kit', 'Backbone', 'load_toy_backbone',
-           'load_showo_backbone', 'load_backbone', 'untrained_toy_backbone', 'quality_table', 'reference_generation']
+__all__ = ['POOL_KINDS', 'T2I_CHECKED', 'ASSET_FILES', 'QUALITY_BARS', 'PARTS', 'TOY_ATTRIBUTE_WORDS', 'TOY_PROMPTS',
+           'TOY_ASSETS', 'QUALITY_NAMES', 'render_pool', 'to_model', 'label_tensor', 'AttributeProbe',
+           'toy_magvit_config', 'toy_showo_config', 'toy_clip', 'clip_tokens', 'PretrainConfig', 'train_loop',
+           'BatchStream', 'batches', 'train_magvit', 'reconstruct', 'train_probe', 'clip_batch', 'train_clip',
+           'lm_batch', 'lm_attention_mask', 'Pools', 'fill_placeholders', 'showo_batch', 'showo_losses', 'train_showo',
+           'probe_accuracy_on', 't2i_accuracy', 'mmu_exact_match', 'clip_top1', 'in_context_fact_qa',
+           'prefix_mmu_ratio', 'grounded_vqa', 'in_context_knowledge_t2i', 'pretrain_toy', 'EvalKit', 'as_image',
+           'toy_answer_score', 'accessory_fact', 'fact_for_prompt', 'ToyJudge', 'toy_clip_preprocess',
+           'ProbeFaceEmbedder', 'toy_eval_kit', 'Backbone', 'load_toy_backbone', 'load_showo_backbone', 'load_backbone',
+           'untrained_toy_backbone', 'quality_table', 'reference_generation']
 
 # %% ../nbs/08_backbones.ipynb #806bee73
 def _render_many(scenes: list):
-    "Pictures of `scenes` as one numpy array (numpy, not torch: a worker's tensors would travel through /dev/shm)."
+    "Pictures of `scenes` (Scenes or Groups) as one numpy array (numpy, not torch: a worker's tensors would travel through /dev/shm)."
     import numpy as np
-    return np.stack([np.asarray(tw.render(s)) for s in scenes])
+    return np.stack([np.asarray(tw.render_group(s) if isinstance(s, tw.Group) else tw.render(s)) for s in scenes])
 
-def render_pool(n: int, seed: int, workers: int = 0) -> tuple:
-    "`(scenes, images (n, 64, 64, 3) uint8)` of `n` random scenes, deterministic per seed."
-    rng = random.Random(f"pool-{seed}")
-    scenes = [tw.random_scene(rng) for _ in range(n)]
+POOL_KINDS = {"scenes": tw.random_scene, "groups": tw.random_group,
+              "famous": lambda rng: tw.famous_scene(rng, tw.famous_entities())}
+
+def render_pool(n: int, seed: int, workers: int = 0,
+                kind: str = "scenes"  # "scenes" (one random subject), "groups" (2-3 subjects) or "famous" (the famous entities)
+               ) -> tuple:
+    "`(scenes, images (n, 64, 64, 3) uint8)` of `n` random pictures of `kind`, deterministic per seed."
+    rng = random.Random(f"pool-{seed}" if kind == "scenes" else f"pool-{kind}-{seed}")
+    scenes = [POOL_KINDS[kind](rng) for _ in range(n)]
     if workers > 1:
         from concurrent.futures import ProcessPoolExecutor
         chunks = [scenes[i::workers] for i in range(workers)]
@@ -124,7 +131,9 @@ class PretrainConfig:
     "Everything `pretrain_toy` does; `gpu()` is the shipped run, `smoke()` a few CPU steps for tests."
     seed: int = 0
     pool: int = 40_000  # rendered training scenes
-    heldout: int = 2_000  # rendered held-out scenes (quality figures)
+    groups: int = 20_000  # rendered several-subject training pictures
+    famous: int = 6_000  # rendered pictures of the famous entities
+    heldout: int = 2_000  # rendered held-out scenes and groups (quality figures)
     magvit_steps: int = 6_000
     probe_steps: int = 5_000
     clip_steps: int = 3_000
@@ -135,7 +144,7 @@ class PretrainConfig:
     showo_lr: float = 5e-4
     cond_dropout: float = 0.1
     workers: int = 8
-    budgets: dict = field(default_factory=lambda: {"magvit": 330, "probe": 45, "clip": 50, "showo": 300})  # seconds per model
+    budgets: dict = field(default_factory=lambda: {"magvit": 330, "probe": 45, "clip": 50, "showo": 420})  # seconds per model
     n_eval: int = 300  # held-out scenes for the t2i and mmu figures
 
     @classmethod
@@ -144,11 +153,11 @@ class PretrainConfig:
     @classmethod
     def quick(cls):
         "A two-minute GPU rehearsal: the whole path, a tenth of the time."
-        return cls(pool=20_000, heldout=500, n_eval=50, budgets={"magvit": 10, "probe": 6, "clip": 6, "showo": 20})
+        return cls(pool=20_000, groups=5_000, famous=2_000, heldout=500, n_eval=50, budgets={"magvit": 10, "probe": 6, "clip": 6, "showo": 20})
 
     @classmethod
     def smoke(cls):
-        return cls(pool=256, heldout=40, magvit_steps=12, probe_steps=12, clip_steps=12, showo_steps=12, batch=8, showo_batch=8,
+        return cls(pool=256, groups=64, famous=64, heldout=40, magvit_steps=12, probe_steps=12, clip_steps=12, showo_steps=12, batch=8, showo_batch=8,
                    workers=0, n_eval=10)
 
 # %% ../nbs/08_backbones.ipynb #cbb43733
@@ -263,19 +272,52 @@ def lm_attention_mask(ids: torch.Tensor, layout: VocabLayout) -> torch.Tensor:
     eye = torch.eye(n, dtype=torch.bool, device=ids.device)[None]
     return additive_mask(torch.ones(n, n, dtype=torch.bool, device=ids.device).tril()[None] & ~pad[:, None, :] | eye)
 
-def showo_batch(pr: Prompter, scenes: list, codes: torch.Tensor, black: torch.Tensor, batch: int, cond_dropout: float,
-                rng: random.Random, g: torch.Generator) -> dict:
-    "One step's t2i, mmu and lm sequences and labels, drawn from the scene pool (codes precomputed)."
-    n = len(scenes)
-    idx = torch.randint(n, (batch,), generator=g).tolist()
-    t_ids, t_lab = pr.t2i([tw.t2i_text(scenes[i], rng) for i in idx], codes[idx], sample_t2i_mask(batch, codes.shape[1], g), cond_dropout, g)
-    convs, img = [], []
+@dataclass
+class Pools:
+    "What Show-o pretraining draws pictures from: ground truth and MAGVIT-v2 codes of each rendered pool."
+    scenes: list  # random single-subject Scenes
+    codes: torch.Tensor  # (n, N)
+    groups: list  # several-subject Groups
+    group_codes: torch.Tensor
+    famous_scenes: list  # pictures of the famous entities
+    famous_codes: torch.Tensor
+    black: torch.Tensor  # (N,) codes of the black picture (text-only questions)
+    famous: list = field(default_factory=tw.famous_entities)
+
+def fill_placeholders(ids: torch.Tensor, pr: Prompter, g: torch.Generator) -> torch.Tensor:
+    """`ids` with the toy world's placeholders replaced by rows pretraining never trains as text: each row's `NAME` by
+    one random image-code id (a made-up name, the same wherever it occurs in the row), each `FILL` by its own."""
+    tok, L = pr.tokenizer, pr.layout
+    name_id, fill_id = tok.convert_tokens_to_ids(tw.NAME), tok.convert_tokens_to_ids(tw.FILL)
+    B, n = ids.shape
+    names = L.code_to_id(torch.randint(L.codebook_size, (B, 1), generator=g)).to(ids.device).expand(B, n)
+    fills = L.code_to_id(torch.randint(L.codebook_size, (B, n), generator=g)).to(ids.device)
+    return torch.where(ids == name_id, names, torch.where(ids == fill_id, fills, ids))
+
+def showo_batch(pr: Prompter, pools: Pools, batch: int, cond_dropout: float, rng: random.Random, g: torch.Generator,
+                famous_share: float = 0.1  # of the t2i samples
+               ) -> dict:
+    "One step's t2i, mmu and lm sequences and labels, drawn from the pools (codes precomputed), placeholders filled."
+    P, n = pools, len(pools.scenes)
+    texts, codes = [], []
     for i in torch.randint(n, (batch,), generator=g).tolist():
-        if rng.random() < 0.2: convs.append(tw.fact_conversation(rng)); img.append(black)
-        else: convs.append(tw.mmu_conversation(scenes[i], rng)); img.append(codes[i])
-    m_ids, m_lab = pr.mmu(torch.stack(img), convs)
-    l_ids, l_lab = lm_batch(pr, [tw.lm_text(scenes[i], rng) for i in torch.randint(n, (max(1, batch // 4),), generator=g).tolist()])
-    return dict(t_ids=t_ids, t_lab=t_lab, m_ids=m_ids, m_lab=m_lab, l_ids=l_ids, l_lab=l_lab)
+        if rng.random() < famous_share:
+            j = rng.randrange(len(P.famous_scenes)); s = P.famous_scenes[j]
+            texts.append(tw.famous_t2i_text(tw.famous_of(s, P.famous), s, rng)); codes.append(P.famous_codes[j])
+        else: texts.append(tw.t2i_text(P.scenes[i], rng)); codes.append(P.codes[i])
+    t_ids, t_lab = pr.t2i(texts, torch.stack(codes), sample_t2i_mask(batch, P.codes.shape[1], g), cond_dropout, g)
+    kinds = rng.choices(list(tw.MMU_MIX), weights=list(tw.MMU_MIX.values()), k=batch)
+    systems, convs, img = [], [], []
+    for kind, i in zip(kinds, torch.randint(n, (batch,), generator=g).tolist()):
+        gi, fi = rng.randrange(len(P.groups)), rng.randrange(len(P.famous_scenes))
+        fs = P.famous_scenes[fi]
+        pic, system, turns = tw.mmu_task(kind, rng, P.scenes[i], P.groups[gi], (tw.famous_of(fs, P.famous), fs))
+        systems.append(system); convs.append(turns)
+        img.append({"scene": P.codes[i], "group": P.group_codes[gi], "famous": P.famous_codes[fi], "black": P.black}[pic])
+    m_ids, m_lab = pr.mmu(torch.stack(img), convs, system=systems)
+    l_ids, l_lab = lm_batch(pr, [tw.lm_text(P.scenes[i], rng) for i in torch.randint(n, (max(1, batch // 4),), generator=g).tolist()])
+    return dict(t_ids=fill_placeholders(t_ids, pr, g), t_lab=t_lab, m_ids=fill_placeholders(m_ids, pr, g), m_lab=m_lab,
+                l_ids=l_ids, l_lab=l_lab)
 
 def showo_losses(model: ShowO, b: dict, max_text_len: int, device: str) -> dict:
     "The t2i, mmu and lm losses of a `showo_batch` (masks are built on the device)."
@@ -285,13 +327,13 @@ def showo_losses(model: ShowO, b: dict, max_text_len: int, device: str) -> dict:
             "mmu": mmu_loss(model(b["m_ids"], mmu_attention_mask(b["m_ids"], L)), b["m_lab"]),
             "lm": 0.5 * mmu_loss(model(b["l_ids"], lm_attention_mask(b["l_ids"], L)), b["l_lab"])}
 
-def train_showo(pr: Prompter, scenes: list, codes: torch.Tensor, black: torch.Tensor, steps: int, batch: int, lr: float,
+def train_showo(pr: Prompter, pools: Pools, steps: int, batch: int, lr: float,
                 cond_dropout: float, device: str, seed: int = 0, log=None, budget=None, workers: int = 0) -> tuple:
     "(ShowO, history) pretrained on the anonymous stream over a scene pool."
     from functools import partial
     torch.manual_seed(seed)
     model = ShowO(toy_showo_config(pr.layout.text_size)).to(device).train()
-    stream = batches(partial(showo_batch, pr, scenes, codes, black, batch, cond_dropout), seed, workers)
+    stream = batches(partial(showo_batch, pr, pools, batch, cond_dropout), seed, workers)
     hist = train_loop(list(model.parameters()), lambda s: showo_losses(model, next(stream), pr.max_text_len, device),
                       steps, lr, device, log, time_budget=budget)
     return model.eval(), hist
@@ -347,11 +389,81 @@ def clip_top1(clip, tokenizer, images: torch.Tensor, scenes: list, device: str, 
     ft = F.normalize(clip.encode_text(clip_tokens(tokenizer, [tw.caption(s, rng, full=True) for s in scenes[:n]]).to(device)).float(), dim=-1)
     return (fi @ ft.T).argmax(-1).eq(torch.arange(n, device=device)).float().mean().item()
 
+def _device(model) -> torch.device: return next(model.parameters()).device
+
+@torch.no_grad()
+def _exact(model: ShowO, pr: Prompter, codes: torch.Tensor, systems: list, qas: list, g: torch.Generator, batch: int = 100) -> float:
+    "Exact-match rate of greedy answers to `qas` [(question, answer)] about pictures `codes`, after `systems` (placeholders filled)."
+    hits = 0
+    for i in range(0, len(qas), batch):
+        prefix = pr.mmu_prefix(codes[i:i + batch].to(_device(model)), [q for q, _ in qas[i:i + batch]], system=systems[i:i + batch])
+        answers = mmu_generate(model, fill_placeholders(prefix, pr, g), max_new_tokens=16)
+        hits += sum(_norm(pr.tokenizer.decode(x)) == _norm(a) for x, (_, a) in zip(answers, qas[i:i + batch]))
+    return hits / len(qas)
+
+def in_context_fact_qa(model: ShowO, pr: Prompter, black: torch.Tensor, n: int = 300, seed: int = 0) -> float:
+    """Exact match on questions about a made-up entity's fact given in a system line, asked in the *test* phrasings
+    (`toyworld.TEXT_ONLY_TEST_PHRASINGS`, which no training text uses): the ability the text-only test relies on."""
+    rng, g = random.Random(f"fact-qa-{seed}"), torch.Generator().manual_seed(seed)
+    test = {k: (v,) for k, v in tw.TEXT_ONLY_TEST_PHRASINGS.items()}
+    systems, qas = [], []
+    for _ in range(n):
+        c = tw.random_entity(rng); key = rng.choice([f"accessory_colour:{k}" for k, _ in c.accessories] + ["home", "habit", "colour"])
+        systems.append(tw.entity_line(c, tw.NAME, rng, must=[key])); qas.append(tw.fact_qa(c, tw.NAME, key, rng, test))
+    return _exact(model, pr, black.expand(n, -1), systems, qas, g)
+
+def prefix_mmu_ratio(model: ShowO, pr: Prompter, scenes: list, codes: torch.Tensor, n_fill: int = 24, seed: int = 0) -> dict:
+    "Exact match on picture questions with a system line of `n_fill` unfamiliar rows, without one, and their ratio."
+    rng = random.Random(f"prefix-{seed}")
+    qas = [tw.mmu_conversation(s, rng)[0] for s in scenes]
+    plain = _exact(model, pr, codes, [None] * len(qas), qas, torch.Generator().manual_seed(seed))
+    filled = _exact(model, pr, codes, [f"{tw.NAME} is {' '.join([tw.FILL] * n_fill)}."] * len(qas), qas, torch.Generator().manual_seed(seed))
+    return {"with_prefix": filled, "without": plain, "ratio": filled / max(plain, 1e-9)}
+
+def grounded_vqa(model: ShowO, pr: Prompter, groups: list, codes: torch.Tensor, seed: int = 0) -> float:
+    "Exact match on where / facing / size / beside questions about one subject of a several-subject picture, named in context."
+    rng, systems, qas = random.Random(f"grounded-{seed}"), [], []
+    for g in groups:
+        j = rng.randrange(len(g.subjects))
+        q, a, _ = rng.choice(tw.grounded_qas(g, j, tw.NAME))
+        systems.append(f"{tw.NAME} is {tw.describe(g.subjects[j])}."); qas.append((q, a))
+    return _exact(model, pr, codes, systems, qas, torch.Generator().manual_seed(seed))
+
+class _Filled:
+    "A prompter whose generation prompts have their placeholders filled (for `t2i_generate`)."
+    def __init__(self, pr: Prompter, g: torch.Generator): self.pr, self.g = pr, g
+    def __getattr__(self, k): return getattr(self.pr, k)
+    def t2i_gen(self, texts, n_image_tokens: int, device=None):
+        return fill_placeholders(self.pr.t2i_gen(texts, n_image_tokens, device), self.pr, self.g)
+
+@torch.no_grad()
+def in_context_knowledge_t2i(model: ShowO, vq: MAGVITv2, probe: AttributeProbe, pr: Prompter, scenes: list,
+                             steps: int = 16, guidance: float = 2.0, seed: int = 0, batch: int = 100) -> float:
+    """Strict score of pictures drawn from 'NAME is a red cat. NAME has a blue hat. a photo of NAME wearing its hat.'
+    (the look and the accessory's colour only in context): 1 when the probe reads the class, colour, pattern, mark,
+    accessory and its colour all right. `scenes` with accessories give the truth."""
+    rng, g = random.Random(f"knowledge-{seed}"), torch.Generator().manual_seed(seed)
+    gen, dev = torch.Generator(device=_device(model)).manual_seed(seed), _device(model)
+    keys = ("cls", "colour", "pattern", "mark", "accessory", "accessory_colour")
+    hits = 0
+    for i in range(0, len(scenes), batch):
+        ss = scenes[i:i + batch]
+        texts = [f"{tw.entity_line(tw.random_entity(rng, s=s), tw.NAME, rng, must=[f'accessory_colour:{s.accessory}'], most=2)} "
+                 f"a photo of {tw.NAME} wearing its {s.accessory}." for s in ss]
+        codes = t2i_generate(model, _Filled(pr, g), texts, steps=steps, guidance=guidance, generator=gen)
+        out = probe(vq.decode(codes).clamp(-1, 1))
+        ok = torch.ones(len(ss), dtype=torch.bool, device=dev)
+        for k in keys:
+            ok &= out[k].argmax(-1) == torch.tensor([tw.ATTRIBUTES[k].index(tw.scene_labels(s)[k]) for s in ss], device=dev)
+        hits += ok.sum().item()
+    return hits / len(scenes)
+
 # %% ../nbs/08_backbones.ipynb #433ea777
 ASSET_FILES = {"magvit": ("magvit", "MAGVIT-v2"), "showo": ("showo", "Show-o"), "clip": ("clip.safetensors", "CLIP"),
                "probe": ("probe.safetensors", "probe")}
 QUALITY_BARS = {"probe_accuracy_min": 0.98, "recon_probe_accuracy_min": 0.95, "t2i_attribute_accuracy": 0.85,
-                "mmu_exact_match": 0.90, "clip_top1": 0.80}
+                "mmu_exact_match": 0.90, "clip_top1": 0.80,
+                "in_context_fact_qa": 0.95, "prefix_mmu_ratio": 0.95, "grounded_vqa": 0.90, "in_context_knowledge_t2i": 0.85}
 
 def _half(sd: dict) -> dict: return {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
 
@@ -417,11 +529,16 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
                                                  say("clip"), B.get("clip"), cfg.workers))
     if stop_after == "clip": return None
     pr = Prompter(tok, toy_showo_config(n_text).layout, max_text_len=40)
+    groups, g_images = render_pool(cfg.groups, cfg.seed, cfg.workers, "groups")
+    famous, f_images = render_pool(cfg.famous, cfg.seed, cfg.workers, "famous")
+    held_groups, hg_images = render_pool(cfg.heldout, cfg.seed + 1000, cfg.workers, "groups")
+    log(f"rendered {len(groups)} + {len(held_groups)} several-subject and {len(famous)} famous pictures at {time.time() - t0:.0f} s")
+    encode = lambda ims: torch.cat([vq.encode(to_model(ims[i:i + 1000], device)).cpu() for i in range(0, len(ims), 1000)])
     with torch.no_grad():
-        codes = torch.cat([vq.encode(to_model(images[i:i + 1000], device)).cpu() for i in range(0, len(images), 1000)])
-        held_codes = vq.encode(to_model(held, device)).cpu()
+        codes, held_codes, g_codes, f_codes, hg_codes = map(encode, (images, held, g_images, f_images, hg_images))
         black = vq.encode(torch.full((1, 3, 64, 64), -1.0, device=device)).cpu()[0]
-    showo, r_so = part("showo", lambda: train_showo(pr, scenes, codes, black, cfg.showo_steps, cfg.showo_batch, cfg.showo_lr,
+    pools = Pools(scenes, codes, groups, g_codes, famous, f_codes, black)
+    showo, r_so = part("showo", lambda: train_showo(pr, pools, cfg.showo_steps, cfg.showo_batch, cfg.showo_lr,
                                                     cfg.cond_dropout, device, cfg.seed, say("showo"), B.get("showo"), cfg.workers))
     if stop_after == "showo": return None
     log(f"all four trained at {time.time() - t0:.0f} s; saving, then measuring")
@@ -433,6 +550,11 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
                "t2i_attribute_accuracy": t2i_accuracy(showo, vq, probe, pr, held_scenes[:n_eval], device),
                "mmu_exact_match": mmu_exact_match(showo, pr, held_scenes[:n_eval], held_codes[:n_eval], black),
                "clip_top1": clip_top1(clip, tok, held, held_scenes, device, n=min(100, len(held)))}
+    prefix = prefix_mmu_ratio(showo, pr, held_scenes[:n_eval], held_codes[:n_eval])
+    dressed = [s for s in held_scenes if s.accessory != "none"][:n_eval]
+    quality |= {"in_context_fact_qa": in_context_fact_qa(showo, pr, black, n=n_eval), "prefix_mmu_ratio": prefix["ratio"],
+                "grounded_vqa": grounded_vqa(showo, pr, held_groups[:n_eval], hg_codes[:n_eval]),
+                "in_context_knowledge_t2i": in_context_knowledge_t2i(showo, vq, probe, pr, dressed)}
     log(f"quality at {time.time() - t0:.0f} s: " + json.dumps({k: round(v, 4) for k, v in quality.items()}))
     records = {"magvit": r_vq, "probe": r_pr, "clip": r_cl, "showo": r_so}
     files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json" and "parts" not in p.relative_to(out).parts)
@@ -441,7 +563,7 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
                 "command": command or f"unictokens pretrain-toy {out_dir} --device {device}",
                 "wall_time_s": round(time.time() - t0, 1), "torch": torch.__version__,
                 "quality": quality, "quality_bars": QUALITY_BARS, "passes_bars": all(quality[k] >= v for k, v in QUALITY_BARS.items()),
-                "probe_accuracy": pa, "recon_probe_accuracy": ra,
+                "probe_accuracy": pa, "recon_probe_accuracy": ra, "prefix_mmu": prefix,
                 "parts": {k: {"seconds": r["seconds"], "steps": r["steps"], "card": r["card"]} for k, r in records.items()},
                 "loss_curves": {k: r["history"][:: max(1, len(r["history"]) // 100)] for k, r in records.items()},
                 "sha256": {str(p.relative_to(out)): file_sha256(p) for p in files}}
@@ -651,7 +773,11 @@ QUALITY_NAMES = {"probe_accuracy_min": "probe accuracy on rendered pictures (wor
                  "recon_probe_accuracy_min": "probe accuracy on MAGVIT-v2 reconstructions (worst attribute)",
                  "t2i_attribute_accuracy": "text-to-image: class, colour, background, accessory colour as asked (16 steps, CFG 2)",
                  "mmu_exact_match": "understanding: exact-match answers to held-out questions",
-                 "clip_top1": "CLIP image-to-caption top-1 among 100 captions"}
+                 "clip_top1": "CLIP image-to-caption top-1 among 100 captions",
+                 "in_context_fact_qa": "a made-up entity's fact given in a system line, asked in the test phrasings",
+                 "prefix_mmu_ratio": "understanding after 24 unfamiliar rows in a system line, over without them",
+                 "grounded_vqa": "where / facing / size / beside of one named subject of several",
+                 "in_context_knowledge_t2i": "drawing a made-up entity wearing its accessory, known only from context (strict)"}
 
 def quality_table(manifest: dict) -> str:
     "The manifest's quality figures against their bars, as a Markdown table."

@@ -14,11 +14,11 @@ from fastcore.basics import patch
 from .checkpoints import atomic_path
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'MIN_IMAGE_SIDE', 'REC_QUESTIONS', 'YES', 'NO', 'DREAMBOOTH_PROMPTS', 'Problem',
-           'DataError', 'concept_name_problem', 'safe_join', 'read_json', 'load_image', 'list_images', 'QAItem',
-           'parse_qa_file', 'UniCTokensData', 'ConceptInfo', 'make_example_dataset', 'conversation_item', 'StageData',
-           'TestData', 'image_transform', 'MMUDataset', 'T2IDataset', 'tokenizer_fingerprint', 'CodeCache',
-           'MMUCollator', 'T2ICollator']
+__all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'MIN_IMAGE_SIDE', 'REC_QUESTIONS', 'YES', 'NO', 'TRAIN_FACT_PHRASINGS', 'COLOUR_WORDS',
+           'DREAMBOOTH_PROMPTS', 'Problem', 'DataError', 'concept_name_problem', 'safe_join', 'read_json', 'load_image',
+           'list_images', 'QAItem', 'parse_qa_file', 'UniCTokensData', 'ConceptInfo', 'make_example_dataset',
+           'conversation_item', 'StageData', 'fact_items', 'TestData', 'image_transform', 'MMUDataset', 'T2IDataset',
+           'tokenizer_fingerprint', 'CodeCache', 'MMUCollator', 'T2ICollator']
 
 # %% ../nbs/06_data.ipynb #a188dc57
 @dataclass(frozen=True)
@@ -472,6 +472,32 @@ class StageData:
     t2i: list  # {"image": path, "prompt": text with <c>}
     source: str  # "derived from the raw files" or the derived file that was read
 
+# %% ../nbs/06_data.ipynb #bc9aa987
+TRAIN_FACT_PHRASINGS = {
+    "accessory_colour": ("What colour is {c}'s {kind}?", "What colour {kind} does {c} have?",
+                         "Tell me the colour of {c}'s {kind}.", "{c}'s {kind} is what colour?"),
+    "home": ("Where is {c}'s home?", "What is {c}'s home?", "In what place does {c} stay?", "Where can you find {c}?"),
+    "habit": ("What does {c} love to do?", "What is {c}'s hobby?", "What does {c} enjoy doing?", "How does {c} spend its time?"),
+    "colour": ("What colour is {c}?", "What is the colour of {c}?", "Tell me {c}'s colour.", "{c} is what colour?")}
+COLOUR_WORDS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "white", "black", "brown", "grey", "gray")
+_FACT_FORMS = {"accessory_colour": re.compile(r"(?P<c><[^<>\s]+>) has an? (?P<colour>\w+) (?P<kind>\w+)\.?"),
+               "home": re.compile(r"(?P<c><[^<>\s]+>) lives in (?P<place>[\w ]+?)\.?"),
+               "habit": re.compile(r"(?P<c><[^<>\s]+>) likes to (?P<verb>[\w ]+?)\.?"),
+               "colour": re.compile(r"(?P<c><[^<>\s]+>) is an? (?P<colour>\w+)\b.*")}
+
+def fact_items(sentence: str,  # one `info` or `extra_info` sentence, e.g. "<bo> has a blue hat."
+               phrasings: dict = TRAIN_FACT_PHRASINGS
+              ) -> list:
+    "(question, answer) pairs asking the sentence's fact, one per phrasing; [] for a sentence of no known form."
+    s = sentence.strip()
+    for kind, form in _FACT_FORMS.items():
+        m = form.fullmatch(s)
+        if not m or ("colour" in form.groupindex and m["colour"].lower() not in COLOUR_WORDS): continue
+        g = m.groupdict()
+        answer = f"In {g['place']}." if kind == "home" else f"To {g['verb']}." if kind == "habit" else f"{g['colour'].capitalize()}."
+        return [(q.format(c=g["c"], kind=g.get("kind")), answer) for q in phrasings[kind]]
+    return []
+
 # %% ../nbs/06_data.ipynb #b3330e91
 @patch
 def _questions(self: UniCTokensData, c: str, kind: str) -> list:
@@ -503,6 +529,8 @@ def derive_training_data(self: UniCTokensData, concept: str,
     black = self.black_image()
     mmu.append(conversation_item(black, f"What is <{c}>?", info.info))
     if info.extra_info: mmu.append(conversation_item(black, f"What else do you know about <{c}>?", " ".join(info.extra_info)))
+    for sentence in (info.info, *info.extra_info):  # each fact of a known form, asked on its own in several phrasings
+        mmu += [conversation_item(black, q, a) for q, a in fact_items(sentence)]
     return StageData(mmu, t2i, "derived from the raw files")
 
 # %% ../nbs/06_data.ipynb #f3810784

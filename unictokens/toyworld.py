@@ -9,17 +9,20 @@ from dataclasses import dataclass, asdict, replace, field
 from pathlib import Path
 from typing import Iterator, Protocol, Sequence
 from PIL import Image, ImageDraw, ImageFilter
-from .data import REC_QUESTIONS, YES, NO, UniCTokensData, conversation_item, list_images
+from .data import REC_QUESTIONS, TRAIN_FACT_PHRASINGS, YES, NO, UniCTokensData, conversation_item, list_images
 
 # %% auto #0
 __all__ = ['CATEGORIES', 'CLASSES', 'COLOURS', 'PATTERNS', 'MARKS', 'SIZES', 'POSITIONS', 'FACINGS', 'ACCESSORIES', 'BACKGROUNDS',
            'HOMES', 'HABITS', 'ATTRIBUTES', 'VISIBLE', 'NAMES', 'N_PER_CATEGORY', 'GROUNDED_QUESTIONS',
-           'TEXT_ONLY_TEST_PHRASINGS', 'TRAIN_FACT_PHRASINGS', 'REC_QS', 'PROBE_BAR', 'category_of', 'Scene',
-           'scene_labels', 'render', 'random_scene', 'ToyConcept', 'describe', 'concept_info', 'make_concepts',
+           'TEXT_ONLY_TEST_PHRASINGS', 'REC_QS', 'NAME', 'FILL', 'FAMOUS_NAMES', 'MMU_MIX', 'PROBE_BAR', 'category_of',
+           'Scene', 'scene_labels', 'render', 'random_scene', 'ToyConcept', 'describe', 'concept_info', 'make_concepts',
            'visible_of', 'attribute_qas', 'Group', 'render_group', 'ground_truth', 'subject_answer', 'grounded_qas',
-           'test_phrasing_of', 'make_world', 'caption', 't2i_text', 'mmu_conversation', 'fact_conversation', 'lm_text',
-           'pretraining_sample', 'pretraining_stream', 'vocabulary', 'toy_tokenizer', 'AttributeJudge', 'RenderedJudge',
-           'probe_scenes', 'probe_accuracy', 'knowledge_score', 'concept_similarity']
+           'test_phrasing_of', 'make_world', 'caption', 'random_entity', 'famous_entities', 'famous_scene', 'famous_of',
+           'entity_facts', 'entity_line', 'fact_qa', 't2i_text', 'famous_t2i_text', 'mmu_conversation',
+           'fact_conversation', 'entity_conversation', 'famous_conversation', 'recognition_conversation',
+           'random_group', 'group_conversation', 'prefixed_conversation', 'lm_text', 'mmu_task', 'pretraining_sample',
+           'pretraining_stream', 'vocabulary', 'toy_tokenizer', 'AttributeJudge', 'RenderedJudge', 'probe_scenes',
+           'probe_accuracy', 'knowledge_score', 'concept_similarity']
 
 # %% ../nbs/07_toyworld.ipynb #f3a4350d
 CATEGORIES = {"person": ("man", "woman", "child"), "animal": ("cat", "dog", "bird"), "object": ("cup", "vase", "lamp")}
@@ -369,12 +372,6 @@ def grounded_qas(g: Group, i: int, who: str) -> list:
 # %% ../nbs/07_toyworld.ipynb #35bc3bf1
 TEXT_ONLY_TEST_PHRASINGS = {"accessory_colour": "Which colour is {c}'s {kind}?", "home": "Where does {c} live?",
                             "habit": "What does {c} like to do?", "colour": "Which colour is {c}?"}
-TRAIN_FACT_PHRASINGS = {
-    "accessory_colour": ("What colour is {c}'s {kind}?", "What colour {kind} does {c} have?",
-                         "Tell me the colour of {c}'s {kind}.", "{c}'s {kind} is what colour?"),
-    "home": ("Where is {c}'s home?", "What is {c}'s home?", "In what place does {c} stay?", "Where can you find {c}?"),
-    "habit": ("What does {c} love to do?", "What is {c}'s hobby?", "What does {c} enjoy?", "How does {c} spend its time?"),
-    "colour": ("What colour is {c}?", "What is the colour of {c}?", "Tell me {c}'s colour.", "{c} is what colour?")}
 
 def _phrasing_re(template: str) -> re.Pattern:
     subject, kind = r"(?:<[^<>\s]+>|[\w -]+?)", "(?:" + "|".join(ACCESSORIES[1:]) + ")"
@@ -514,22 +511,84 @@ def make_world(out_dir, seed: int = 0, n_random: int = 40) -> Path:
     return root
 
 # %% ../nbs/07_toyworld.ipynb #a7b95b44
-def caption(s: Scene, rng: random.Random, full: bool = False) -> str:
-    "A caption of the scene; unless `full`, some optional parts are left out at random."
+NAME, FILL = "NAME", "FILL"  # placeholders a backbone replaces: one made-up name per sample, and rows of unfamiliar filler
+FAMOUS_NAMES = ("zork", "blip", "quax", "morp", "tivo", "zuli", "brox", "kelp", "yorn", "fizz", "gomb", "plin",
+                "drax", "vesk", "nurb", "wilo", "grix", "sapo", "lunk", "trev", "omba", "fesk", "rudd", "yalp")
+
+def caption(s: Scene, rng: random.Random, full: bool = False, who: str | None = None) -> str:
+    "A caption of the scene; unless `full`, some optional parts are left out at random. `who` names the subject instead of describing it."
     keep = lambda: full or rng.random() < 0.6
-    parts = [f"a photo of {describe(s) if keep() else 'a ' + s.colour + ' ' + s.cls}"]
+    parts = [f"a photo of {who or (describe(s) if keep() else 'a ' + s.colour + ' ' + s.cls)}"]
     if keep(): parts.append({"grass": "on the grass", "beach": "on the beach", "sky": "in the sky", "room": "in a room", "snow": "in the snow", "night": "at night"}[s.background])
     if keep(): parts.append(f"facing {s.facing}")
     if keep(): parts.append(f"{'big' if s.size == 'large' else 'small'} on the {s.position}")
     if s.accessory != "none": parts.append(f"wearing a {s.accessory_colour} {s.accessory}")
     return ", ".join(parts) + "."
 
+def random_entity(rng: random.Random, name: str = NAME, s: Scene | None = None) -> ToyConcept:
+    "A made-up entity with facts (the visible subject of `s` and its accessory among its two, when given)."
+    v = s.visible() if s else (rng.choice(CLASSES), rng.choice(list(COLOURS)), rng.choice(PATTERNS), rng.choice(MARKS))
+    kinds = rng.sample([k for k in ACCESSORIES[1:] if not s or k != s.accessory], 2 if not s or s.accessory == "none" else 1)
+    accs = [(k, rng.choice(list(COLOURS))) for k in kinds]
+    if s and s.accessory != "none": accs.insert(rng.randrange(2), (s.accessory, s.accessory_colour))
+    return ToyConcept(name, *v, tuple(accs), rng.choice(HOMES), rng.choice(HABITS))
+
+def famous_entities(seed: int = 0) -> list:
+    "Entities every pretraining text agrees on (the world's 'celebrities'): their name alone carries their look and facts."
+    rng, out = random.Random(f"famous-{seed}"), []
+    taken = {c.visible() for s in range(5) for c in make_concepts(s)}  # no famous looks like a concept of worlds 0-4
+    for n in FAMOUS_NAMES:
+        while (f := random_entity(rng, n)).visible() in taken: pass
+        taken.add(f.visible()); out.append(f)
+        out.append(f)
+    return out
+
+def famous_scene(rng: random.Random, famous: list) -> Scene:
+    "A picture of one of the famous, half the time wearing one of its own accessories (`famous_of` says whose)."
+    f = rng.choice(famous)
+    return f.scene(rng, rng.choice(f.accessories) if rng.random() < 0.5 else None)
+
+def famous_of(s: Scene, famous: list) -> ToyConcept | None:
+    "The famous entity a picture shows (by its look), or None."
+    return next((f for f in famous if f.visible() == s.visible()), None)
+
+def entity_facts(c: ToyConcept, who: str) -> dict:
+    "Fact type -> the sentence stating it (as a concept's `extra_info` would)."
+    out = {f"accessory_colour:{k}": f"{who} has a {col} {k}." for k, col in c.accessories}
+    return {**out, "home": f"{who} lives in {c.home}.", "habit": f"{who} likes to {c.habit}."}
+
+def entity_line(c: ToyConcept, who: str, rng: random.Random, must: Sequence = (), most: int = 4) -> str:
+    "'NAME is a red cat. NAME has a blue hat. ...': the description, the facts in `must` and others at random (`most` in all)."
+    facts = entity_facts(c, who)
+    others = [k for k in facts if k not in must and rng.random() < 0.5]
+    must = [k for k in must if k in facts]  # 'colour' and 'what' are in the description
+    keys = must + others[:max(0, most - len(must))]; rng.shuffle(keys)
+    return " ".join([f"{who} is {describe(c)}."] + [facts[k] for k in keys])
+
+def fact_qa(c: ToyConcept, who: str, fact: str, rng: random.Random, phrasings: dict = TRAIN_FACT_PHRASINGS) -> tuple:
+    "(question, answer) about one fact of `c` ('accessory_colour:hat', 'home', 'habit', 'colour', 'what') in a random phrasing."
+    if fact == "what": d = describe(c); return (f"What is {who}?", f"{d[0].upper()}{d[1:]}.")
+    kind = fact.split(":")[1] if ":" in fact else None
+    q = rng.choice(phrasings[fact.split(":")[0]]).format(c=who, kind=kind)
+    a = {"home": f"In {c.home}.", "habit": f"To {c.habit}.", "colour": f"{c.colour.capitalize()}."}.get(fact) or \
+        f"{dict(c.accessories)[kind].capitalize()}."
+    return q, a
+
+def _fact_keys(c: ToyConcept) -> list: return [f"accessory_colour:{k}" for k, _ in c.accessories] + ["home", "habit", "colour", "what"]
+
 def t2i_text(s: Scene, rng: random.Random) -> str:
-    "A caption for drawing `s`; with an accessory, sometimes the knowledge-in-context form."
-    if s.accessory != "none" and rng.random() < 0.3:
-        who = f"the {s.cls}"
-        return f"{who} has a {s.accessory_colour} {s.accessory}. a photo of {who} wearing its {s.accessory}."
+    "A caption for drawing `s`: plain, or with the subject introduced in context (its accessory's colour given only as a fact)."
+    r = rng.random()
+    if s.accessory != "none" and r < 0.5:  # knowledge in context: the picture needs a fact about NAME
+        c = random_entity(rng, s=s)
+        return f"{entity_line(c, NAME, rng, must=[f'accessory_colour:{s.accessory}'], most=2)} a photo of {NAME} wearing its {s.accessory}."
+    if r < 0.65 and s.accessory == "none": return f"{NAME} is {describe(s)}. " + caption(s, rng, who=NAME)  # the look in context
     return caption(s, rng)
+
+def famous_t2i_text(f: ToyConcept, s: Scene, rng: random.Random) -> str:
+    "A caption of a picture `s` of the famous `f`, naming it only: its look (and its accessory's colour) come from the name."
+    if s.accessory != "none" and rng.random() < 0.6: return f"a photo of {f.name} wearing its {s.accessory}."
+    return caption(s, rng, who=f.name)
 
 def mmu_conversation(s: Scene, rng: random.Random) -> list:
     "One question about a picture of `s`: an attribute, its class, or whether it fits a (half the time wrong) description."
@@ -545,30 +604,107 @@ def fact_conversation(rng: random.Random) -> list:
     cls, kind, col = rng.choice(CLASSES), rng.choice(ACCESSORIES[1:]), rng.choice(list(COLOURS))
     return [(f"the {cls} has a {col} {kind}. What colour is the {cls}'s {kind}?", f"{col.capitalize()}.")]
 
+def entity_conversation(rng: random.Random, phrasings: dict = TRAIN_FACT_PHRASINGS, turns: int | None = None) -> tuple:
+    "(system, turns): a made-up entity introduced in a system line, then 1-2 questions about its facts (black picture)."
+    c = random_entity(rng)
+    keys = rng.sample(_fact_keys(c), turns or rng.choice((1, 1, 2)))
+    return entity_line(c, NAME, rng, must=keys), [fact_qa(c, NAME, k, rng, phrasings) for k in keys]
+
+def famous_conversation(f: ToyConcept, rng: random.Random) -> list:
+    "A question about a famous entity's fact, with no context (black picture): the answer lives in the weights."
+    return [fact_qa(f, f.name, rng.choice(_fact_keys(f)), rng)]
+
+def _rec_q(rng: random.Random, who: str) -> str: return rng.choice(REC_QUESTIONS[:3]).replace("<{c}>", who)  # 'Is NAME in this photo?'
+
+def _the(s) -> str: return "the" + describe(s)[1:]  # 'a red cat with a star' -> 'the red cat with a star'
+
+def recognition_conversation(s: Scene, rng: random.Random, named: bool = True) -> tuple:
+    "(system, turns): is the described entity (half the time one differing in a visible attribute) in this picture of `s`?"
+    other = s
+    if rng.random() < 0.5:
+        k = rng.choice(VISIBLE)
+        other = replace(s, **{k: rng.choice([v for v in ATTRIBUTES[k] if v != getattr(s, k)])})
+    return (f"{NAME} is {describe(other)}.", [(_rec_q(rng, NAME), YES if other.visible() == s.visible() else NO)])
+
+def random_group(rng: random.Random) -> Group:
+    "Two or three subjects that all look different, on one background."
+    n, bg, seen, subjects = rng.choice((2, 3)), rng.choice(BACKGROUNDS), set(), []
+    for pos in (("left", "right") if n == 2 else POSITIONS):
+        while True:
+            s = replace(random_scene(rng, p_accessory=0.3), position=pos, background=bg)
+            if s.visible() not in seen: seen.add(s.visible()); subjects.append(s); break
+    return Group(tuple(subjects))
+
+def group_conversation(g: Group, rng: random.Random) -> tuple:
+    "(system, turns) about one subject of a several-subject picture, named in context or described in the question."
+    j = rng.randrange(len(g.subjects)); s = g.subjects[j]
+    if rng.random() < 0.25:  # recognition: is the described one (or a lookalike that is not there) in the picture?
+        other = s if rng.random() < 0.5 else replace(s, **{(k := rng.choice(VISIBLE)): rng.choice([v for v in ATTRIBUTES[k] if v != getattr(s, k)])})
+        there = any(o.visible() == other.visible() for o in g.subjects)
+        return f"{NAME} is {describe(other)}.", [(_rec_q(rng, NAME), YES if there else NO)]
+    q, a, _ = rng.choice(grounded_qas(g, j, NAME if (named := rng.random() < 0.6) else _the(s)))
+    return (f"{NAME} is {describe(s)}." if named else None), [(q, a)]
+
+def prefixed_conversation(s: Scene, rng: random.Random, n_fill: int | None = None) -> tuple:
+    "(system, turns): a question about the picture after a system line of unfamiliar filler rows, which it must ignore."
+    return f"{NAME} is {' '.join([FILL] * (n_fill or rng.randint(1, 32)))}.", mmu_conversation(s, rng)
+
 def lm_text(s: Scene, rng: random.Random) -> str:
     "Plain text about a subject (language modelling)."
     kind, col = rng.choice(ACCESSORIES[1:]), rng.choice(list(COLOURS))
     return f"{describe(s)} has a {col} {kind}. it lives in {rng.choice(HOMES)} and likes to {rng.choice(HABITS)}."
 
-def pretraining_sample(rng: random.Random) -> dict:
-    "One anonymous sample: t2i (image + caption), mmu (image + conversation) or lm (text)."
+MMU_MIX = {"picture": 0.30, "prefixed": 0.12, "recognise": 0.08, "group": 0.20, "entity": 0.15, "fact": 0.05,
+           "famous": 0.05, "famous_picture": 0.05}  # shares of the understanding samples
+
+def mmu_task(kind: str, rng: random.Random, scene: Scene | None = None, group: Group | None = None,
+             famous: tuple | None = None  # (entity, its scene) for the famous kinds
+            ) -> tuple:
+    "(picture: 'scene' | 'group' | 'famous' | 'black', system or None, turns) of one understanding sample of `kind`."
+    if kind == "picture": return "scene", None, mmu_conversation(scene, rng)
+    if kind == "prefixed": return ("scene", *prefixed_conversation(scene, rng))
+    if kind == "recognise": return ("scene", *recognition_conversation(scene, rng))
+    if kind == "group": return ("group", *group_conversation(group, rng))
+    if kind == "entity": return ("black", *entity_conversation(rng))
+    if kind == "fact": return "black", None, fact_conversation(rng)
+    f, fs = famous
+    if kind == "famous": return "black", None, famous_conversation(f, rng)
+    if kind == "famous_picture":
+        if rng.random() < 0.5: return "famous", None, [(_rec_q(rng, f.name), YES)]
+        return "scene", None, [(_rec_q(rng, f.name), YES if scene.visible() == f.visible() else NO)]
+    raise ValueError(f"unknown mmu kind {kind!r}; one of {list(MMU_MIX)}")
+
+def pretraining_sample(rng: random.Random, famous: list | None = None) -> dict:
+    "One anonymous sample: t2i (image + caption), mmu (image + system + conversation) or lm (text)."
+    famous = famous or famous_entities()
     s, r = random_scene(rng), rng.random()
-    if r < 0.45: return {"kind": "t2i", "scene": s, "image": render(s), "caption": t2i_text(s, rng)}
-    if r < 0.8: return {"kind": "mmu", "scene": s, "image": render(s), "conversation": mmu_conversation(s, rng)}
-    if r < 0.9: return {"kind": "mmu", "scene": None, "image": None, "conversation": fact_conversation(rng)}
+    if r < 0.45:
+        if rng.random() < 0.1:
+            s = famous_scene(rng, famous)
+            return {"kind": "t2i", "scene": s, "image": render(s), "caption": famous_t2i_text(famous_of(s, famous), s, rng)}
+        return {"kind": "t2i", "scene": s, "image": render(s), "caption": t2i_text(s, rng)}
+    if r < 0.9:
+        kind = rng.choices(list(MMU_MIX), weights=list(MMU_MIX.values()))[0]
+        fs = famous_scene(rng, famous); f = famous_of(fs, famous)
+        g = random_group(rng) if kind == "group" else None
+        pic, system, turns = mmu_task(kind, rng, s, g, (f, fs))
+        ground = {"scene": s, "group": g, "famous": fs, "black": None}[pic]
+        return {"kind": "mmu", "mmu_kind": kind, "picture": pic, "scene": ground, "system": system, "conversation": turns}
     return {"kind": "lm", "text": lm_text(s, rng)}
 
 def pretraining_stream(seed: int = 0) -> Iterator[dict]:
-    "An endless, deterministic stream of anonymous pretraining samples."
-    rng = random.Random(f"pretrain-{seed}")
-    while True: yield pretraining_sample(rng)
+    "An endless, deterministic stream of anonymous pretraining samples (pictures as ground truth; a backbone renders them)."
+    rng, famous = random.Random(f"pretrain-{seed}"), famous_entities(seed)
+    while True: yield pretraining_sample(rng, famous)
 
 # %% ../nbs/07_toyworld.ipynb #0bec4795
 _TEMPLATE_WORDS = ("a photo of the with on in at facing wearing big small has its it lives and likes to is this "
                    "What colour pattern does have mark Where Which way Is or wearing Nothing No Yes Big Small A Can you see "
                    "image Does picture show what else do know about live like In To sky room grass beach snow night out "
                    "middle face detail "  # the recipe's perception prompts ("in the middle of the photo", "'s face in detail")
-                   "USER ASSISTANT : ? . , ' s").split()
+                   "USER ASSISTANT : ? . , ' s "
+                   "Tell me home place stay can find love hobby enjoy doing How spend time "  # TRAIN_FACT_PHRASINGS
+                   f"{NAME} {FILL}").split() + list(FAMOUS_NAMES)  # placeholders and the famous entities' names
 
 def vocabulary() -> list:
     "Every word of the toy world, sorted (the toy tokenizer's vocabulary)."
