@@ -50,8 +50,8 @@ def test_every_attribute_value_occurs(world):
     stream = pretraining_stream(0)
     for _ in range(3000):
         s = next(stream).get("scene")
-        if s:
-            for k, v in scene_labels(s).items(): seen[k].add(v)
+        for one in ([] if s is None else getattr(s, "subjects", [s])):  # a several-subject picture counts each subject
+            for k, v in scene_labels(one).items(): seen[k].add(v)
     for k, values in ATTRIBUTES.items():
         assert seen[k] == set(values), (k, set(values) - seen[k])
 
@@ -134,7 +134,7 @@ def test_visible_of_inverts_describe_on_other_seeds():
 
 
 def _texts(sample: dict) -> list:
-    return [t for t in [sample.get("caption"), sample.get("text")] + [x for qa in sample.get("conversation", []) for x in qa] if t]
+    return [t for t in [sample.get("caption"), sample.get("text"), sample.get("system")] + [x for qa in sample.get("conversation", []) for x in qa] if t]
 
 
 def test_text_only_test_phrasings_never_occur_in_training(tmp_path):
@@ -175,5 +175,5 @@ def test_every_text_tokenizes(world):
     stream = pretraining_stream(5)
     for _ in range(2000):
         s = next(stream)
-        for t in [s.get("caption"), s.get("text")] + [q + " " + a for q, a in s.get("conversation", [])]:
+        for t in [s.get("caption"), s.get("text"), s.get("system")] + [q + " " + a for q, a in s.get("conversation", [])]:
             if t: encode_text(tok, t)

@@ -537,7 +537,8 @@ def run_bench(out_dir, data_root=None, concepts="1", backbone: str = "toy", devi
         if state.is_main_process and not (data_root / "concepts_list.json").is_file(): make_world(data_root, seed=world_seed); log(f"made the toy world in {data_root}")
         wait_for_everyone(state)
     names = UniCTokensData(data_root).concepts()
-    chosen = names if concepts == "all" else names[: int(concepts)] if str(concepts).isdigit() else list(concepts)
+    if isinstance(concepts, str) and not concepts.isdigit() and concepts != "all": concepts = [c.strip() for c in concepts.split(",") if c.strip()]
+    chosen = names if concepts == "all" else names[: int(concepts)] if str(concepts).isdigit() else list(concepts)  # 'bo,eli' or ['bo', 'eli']
     unknown = [c for c in chosen if c not in names]
     if unknown: raise ValueError(f"{data_root} has no concept(s) {unknown}; it has {names}")
     ablations, cfg = list(ablations), cfg or BenchConfig.preset(preset)

@@ -10,9 +10,9 @@ import torch
 
 # %% auto #0
 __all__ = ['EXPECTED', 'tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'cmd_pretrain_toy',
-           'CLIError', 'positive_int', 'seed_int', 'stage_list', 'check_device', 'writable_dir', 'concept_folders',
-           'check_prompt', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval', 'build_parser', 'run',
-           'main']
+           'CLIError', 'positive_int', 'positive_float', 'seed_int', 'stage_list', 'check_device', 'writable_dir',
+           'concept_folders', 'check_prompt', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval',
+           'build_parser', 'run', 'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -111,6 +111,13 @@ def positive_int(text: str) -> int:
     if v < 1: raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
     return v
 
+def positive_float(text: str) -> float:
+    "argparse type: a number > 0 (a learning rate)."
+    try: v = float(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    if not v > 0 or v == float("inf"): raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
+    return v
+
 def seed_int(text: str) -> int:
     "argparse type: a seed in [0, 2**63) (what torch's generators take)."
     try: v = int(text)
@@ -200,7 +207,7 @@ def cmd_train(a: argparse.Namespace) -> Path | list:
     from unictokens.stages import train
     check_device(a.device)
     stages = a.stages
-    over = {k: v for k, v in (("precision", a.precision), ("epochs", a.epochs)) if v is not None}
+    over = {k: v for k, v in (("precision", a.precision), ("epochs", a.epochs), ("lr", a.lr)) if v is not None}
     if a.grad_checkpointing: over["grad_checkpointing"] = True
     if a.concepts: return _train_many(a, stages, over)
     if a.data_root:  # the data is checked before the backbone loads; a broken dataset trains nothing and writes nothing
@@ -252,7 +259,8 @@ def cmd_demo(a: argparse.Namespace) -> dict:
     unknown = [x for x in abl if x not in ABLATIONS]
     if unknown: raise CLIError(f"--ablations: unknown {unknown}; choose from {', '.join(ABLATIONS)}, or all, or none")
     agg = run_bench(a.out, a.data_root, a.concepts, a.backbone, a.device, abl, not a.no_baselines, a.judge, "tiny", _bench_cfg(a),
-                    seeds, log=lambda m: print(m, flush=True), train_kw={"epochs": a.epochs} if a.epochs else None)
+                    seeds, log=lambda m: print(m, flush=True),
+                    train_kw={k: v for k, v in (("epochs", a.epochs), ("lr", a.lr)) if v is not None} or None)
     if agg is not None: print(Path(a.out) / "report.md")  # the main process (the only one without a launcher)
     from unictokens.bench import coordinator, gathered_failures
     failures = gathered_failures(Path(a.out)) if coordinator().is_main_process else []
@@ -371,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"], help="default: bf16 or fp16 on a GPU, fp32 on CPU")
     tr.add_argument("--grad-checkpointing", action="store_true", help="recompute activations in backward (less GPU memory)")
     tr.add_argument("--epochs", type=positive_int, default=None, help="epochs per stage (default: the preset's)")
+    tr.add_argument("--lr", type=positive_float, default=None, help="learning rate of every stage (default: the preset's)")
     tr.set_defaults(func=cmd_train)
     ge = sub.add_parser("generate", help="draw a prompt that mentions concepts")
     ge.add_argument("prompt"); ge.add_argument("--concept", action="append", required=True, help="a concept folder (repeatable)")
@@ -396,7 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--out", default="out/demo"); de.add_argument("--data-root", default=None, help="default: a toy world made on the fly")
     de.add_argument("--concepts", default="1", help="how many concepts (a number), 'all', or names")
     de.add_argument("--ablations", default="all", help="'all', 'none', or a comma list of skip_stage1,skip_stage3,separate,no_init")
-    de.add_argument("--epochs", type=positive_int, default=None, help="epochs per stage (default: the tiny recipe's 3)")
+    de.add_argument("--epochs", type=positive_int, default=None, help="epochs per stage (default: the tiny recipe's)")
+    de.add_argument("--lr", type=positive_float, default=None, help="learning rate of every stage (default: the tiny recipe's)")
     de.add_argument("--seeds", default="0", help="training seeds, e.g. 0,1,2: each concept is trained and scored once per seed")
     bench_args(de); de.set_defaults(func=cmd_demo)
     ev = sub.add_parser("eval", help="UnifyBench: score concept files and write report.md, report.html, scores.json")

@@ -1,0 +1,87 @@
+"""Choose the tiny recipe's epochs and learning rate on *held-out concepts*: those of the toy world made with seed 1,
+never the seed-0 world whose test files UnifyBench reports. Numbers, not a test.
+
+    python scripts/sweep_recipe.py run --out out/sweep --device cuda --pack $OUT/sweep.tgz   # a lent GPU, a few minutes
+    python scripts/sweep_recipe.py merge sweep.tgz --into nbs/results/sweep                  # here: what 09_stages reads
+
+`run` makes the seed-1 world, then trains and scores "ours" (no ablations, no baselines) on six of its concepts (two per
+category, seed 0) once per setting in GRID, all settings at once as separate `unictokens demo` processes. The rule that
+picks the recipe is fixed here, before any result: the highest mean of the four headline scores (recognition,
+concept-grounded VQA, text-only and knowledge-driven judges) among the settings whose epochs fit the CPU demo's time
+(MAX_CPU_EPOCHS); the last-epoch training losses of every stage are kept beside the scores to show convergence.
+"""
+import argparse, io, json, os, subprocess, sys, tarfile, time
+from pathlib import Path
+
+GRID = [(3, 1e-2), (3, 3e-2), (6, 3e-3), (6, 1e-2), (6, 3e-2), (12, 3e-3)]  # (epochs per stage, learning rate)
+HEADLINE = ("rec_weighted", "vqa_judge", "text_only_judge", "knowledge_t2i")
+MAX_CPU_EPOCHS = 6  # `unictokens demo` (5 trainings, 8 systems) must stay under 10 minutes on a 2-core CPU
+
+
+def name(e, lr): return f"e{e}_lr{lr:g}"
+
+
+def run(a):
+    from unictokens.toyworld import make_world
+    from unictokens.data import UniCTokensData
+    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    world = out / "world"
+    if not (world / "concepts_list.json").is_file(): make_world(world, seed=1)
+    cats = json.loads((world / "concepts_list.json").read_text())
+    chosen = [c for cs in cats.values() for c in cs[:2]][: 1 if a.quick else None]
+    grid = [(1, lr) for _, lr in GRID[:2]] if a.quick else GRID
+    t0, procs = time.time(), {}
+    for e, lr in grid:
+        cmd = [sys.executable, "-m", "unictokens.cli", "demo", "--data-root", str(world), "--concepts", ",".join(chosen),
+               "--ablations", "none", "--no-baselines", "--epochs", str(e), "--lr", str(lr), "--device", a.device,
+               "--out", str(out / name(e, lr))]
+        procs[(e, lr)] = subprocess.Popen(cmd, stdout=open(out / f"{name(e, lr)}.log", "w"), stderr=subprocess.STDOUT)
+    codes = {k: p.wait(timeout=a.deadline) for k, p in procs.items()}
+    print(f"{len(grid)} settings x {len(chosen)} held-out concepts in {time.time() - t0:.0f} s; exit codes {list(codes.values())}")
+    with tarfile.open(a.pack, "w:gz") as tar:
+        for e, lr in grid:
+            d = out / name(e, lr)
+            for f in [d / "scores.json", out / f"{name(e, lr)}.log"] + sorted(d.glob("runs/seed_0/*/ours/history.json")):
+                if f.is_file(): tar.add(f, str(f.relative_to(out)))
+        info = {"concepts": chosen, "world_seed": 1, "grid": grid, "seconds": round(time.time() - t0, 1), "exit_codes": list(codes.values())}
+        blob = json.dumps(info).encode(); ti = tarfile.TarInfo("sweep.json"); ti.size = len(blob); tar.addfile(ti, io.BytesIO(blob))
+
+
+def merge(a):
+    "Read the archive: per setting, the headline scores and each stage's last-epoch losses; pick by the fixed rule."
+    rows, into = [], Path(a.into); into.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(a.archive) as tar:
+        files = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+    info = json.loads(files["sweep.json"])
+    for e, lr in info["grid"]:
+        n = name(e, lr)
+        scores = json.loads(files[f"{n}/scores.json"])["ours"] if f"{n}/scores.json" in files else None
+        last = {}
+        for k, v in files.items():
+            if k.startswith(f"{n}/runs/") and k.endswith("history.json"):
+                h = json.loads(v)
+                for st in (1, 2, 3):
+                    rs = [r for r in h if r["stage"] == st and r["epoch"] == max(x["epoch"] for x in h if x["stage"] == st)]
+                    for key in ("mmu", "t2i"):
+                        vals = [r[key] for r in rs if key in r]
+                        if vals: last.setdefault(f"stage{st}_{key}", []).append(sum(vals) / len(vals))
+        row = {"epochs": e, "lr": lr, "scores": scores and {k: scores.get(k) for k in HEADLINE},
+               "mean": scores and sum(scores[k] for k in HEADLINE) / len(HEADLINE),
+               "last_epoch_losses": {k: sum(v) / len(v) for k, v in sorted(last.items())}}
+        rows.append(row)
+    ok = [r for r in rows if r["mean"] is not None and r["epochs"] <= MAX_CPU_EPOCHS]
+    best = max(ok, key=lambda r: r["mean"]) if ok else None
+    result = {**info, "rule": f"highest mean of {list(HEADLINE)} with epochs <= {MAX_CPU_EPOCHS}", "rows": rows,
+              "chosen": best and {"epochs": best["epochs"], "lr": best["lr"]}}
+    (into / "sweep.json").write_text(json.dumps(result, indent=1))
+    for r in rows: print(r["epochs"], r["lr"], r["mean"] and round(r["mean"], 3), r["scores"], r["last_epoch_losses"])
+    print("chosen:", result["chosen"])
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0]); sub = ap.add_subparsers(required=True)
+    r = sub.add_parser("run"); r.add_argument("--out", required=True); r.add_argument("--device", default="cuda")
+    r.add_argument("--pack", required=True); r.add_argument("--deadline", type=float, default=500)
+    r.add_argument("--quick", action="store_true", help="one concept, two settings of one epoch: the path on a CPU"); r.set_defaults(func=run)
+    m = sub.add_parser("merge"); m.add_argument("archive"); m.add_argument("--into", required=True); m.set_defaults(func=merge)
+    a = ap.parse_args(); a.func(a)
