@@ -35,7 +35,8 @@ def run(a):
         cmd = [sys.executable, "-m", "unictokens.cli", "demo", "--data-root", str(world), "--concepts", ",".join(chosen),
                "--ablations", "none", "--no-baselines", "--epochs", str(e), "--lr", str(lr), "--device", a.device,
                "--out", str(out / name(e, lr))]
-        procs[(e, lr)] = subprocess.Popen(cmd, stdout=open(out / f"{name(e, lr)}.log", "w"), stderr=subprocess.STDOUT)
+        procs[(e, lr)] = subprocess.Popen(cmd, stdout=open(out / f"{name(e, lr)}.log", "w"), stderr=subprocess.STDOUT,
+                                          env={**os.environ, "OMP_NUM_THREADS": "1"})  # six processes must not each take every core
     codes = {k: p.wait(timeout=a.deadline) for k, p in procs.items()}
     print(f"{len(grid)} settings x {len(chosen)} held-out concepts in {time.time() - t0:.0f} s; exit codes {list(codes.values())}")
     with tarfile.open(a.pack, "w:gz") as tar:
