@@ -2,10 +2,13 @@
 never the seed-0 world whose test files UnifyBench reports. Numbers, not a test.
 
     python scripts/sweep_recipe.py run --out out/sweep --device cuda --pack $OUT/sweep.tgz   # a lent GPU, a few minutes
-    python scripts/sweep_recipe.py merge sweep.tgz --into nbs/results/sweep                  # here: what 09_stages reads
+    python scripts/sweep_recipe.py run --out out/sweep --device cpu --pack sweep.tgz \
+        --per-category 1 --grid 3:0.01,3:0.03,6:0.003,6:0.01 --processes 2                  # a 2-core CPU, about 20 minutes
+    python scripts/sweep_recipe.py merge sweep.tgz --into nbs/results/sweep                  # what 09_stages reads
 
 `run` makes the seed-1 world, then trains and scores "ours" (no ablations, no baselines) on six of its concepts (two per
-category, seed 0) once per setting in GRID, all settings at once as separate `unictokens demo` processes. The rule that
+category, seed 0) once per setting in GRID, as separate `unictokens demo` processes (all at once, or `--processes` at a
+time), each on one CPU thread. The rule that
 picks the recipe is fixed here, before any result: the highest mean of the four headline scores (recognition,
 concept-grounded VQA, text-only and knowledge-driven judges) among the settings whose epochs fit the CPU demo's time
 (MAX_CPU_EPOCHS); the last-epoch training losses of every stage are kept beside the scores to show convergence.
@@ -28,16 +31,18 @@ def run(a):
     world = out / "world"
     if not (world / "concepts_list.json").is_file(): make_world(world, seed=1)
     cats = json.loads((world / "concepts_list.json").read_text())
-    chosen = [c for cs in cats.values() for c in cs[:2]][: 1 if a.quick else None]
-    grid = [(1, lr) for _, lr in GRID[:2]] if a.quick else GRID
-    t0, procs = time.time(), {}
+    chosen = [c for cs in cats.values() for c in cs[:a.per_category]][: 1 if a.quick else None]
+    grid = [(1, lr) for _, lr in GRID[:2]] if a.quick else [(int(e), float(lr)) for e, lr in (x.split(":") for x in a.grid.split(","))] if a.grid else GRID
+    t0, procs, codes = time.time(), {}, {}
     for e, lr in grid:
+        if a.processes and len(procs) >= a.processes:  # wait for the oldest before starting another
+            k = next(iter(procs)); codes[k] = procs.pop(k).wait(timeout=max(1, a.deadline - (time.time() - t0)))
         cmd = [sys.executable, "-m", "unictokens.cli", "demo", "--data-root", str(world), "--concepts", ",".join(chosen),
                "--ablations", "none", "--no-baselines", "--epochs", str(e), "--lr", str(lr), "--device", a.device,
                "--out", str(out / name(e, lr))]
         procs[(e, lr)] = subprocess.Popen(cmd, stdout=open(out / f"{name(e, lr)}.log", "w"), stderr=subprocess.STDOUT,
                                           env={**os.environ, "OMP_NUM_THREADS": "1"})  # six processes must not each take every core
-    codes = {k: p.wait(timeout=a.deadline) for k, p in procs.items()}
+    codes |= {k: p.wait(timeout=max(1, a.deadline - (time.time() - t0))) for k, p in procs.items()}
     print(f"{len(grid)} settings x {len(chosen)} held-out concepts in {time.time() - t0:.0f} s; exit codes {list(codes.values())}")
     with tarfile.open(a.pack, "w:gz") as tar:
         for e, lr in grid:
@@ -83,6 +88,9 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0]); sub = ap.add_subparsers(required=True)
     r = sub.add_parser("run"); r.add_argument("--out", required=True); r.add_argument("--device", default="cuda")
     r.add_argument("--pack", required=True); r.add_argument("--deadline", type=float, default=500)
+    r.add_argument("--per-category", type=int, default=2, help="held-out concepts per category (default 2: six)")
+    r.add_argument("--grid", default=None, help="settings as EPOCHS:LR,... (default: GRID)")
+    r.add_argument("--processes", type=int, default=None, help="settings run at once (default: all)")
     r.add_argument("--quick", action="store_true", help="one concept, two settings of one epoch: the path on a CPU"); r.set_defaults(func=run)
     m = sub.add_parser("merge"); m.add_argument("archive"); m.add_argument("--into", required=True); m.set_defaults(func=merge)
     a = ap.parse_args(); a.func(a)

@@ -42,7 +42,7 @@ def trained(world, tmp_path_factory):
 # ---- runs that refuse to lie ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("change,named", [(["--seed", "1"], "seed: 0 -> 1"), (["--epochs", "2"], "stage 1 epochs: 1 -> 2"),
-                                          (["--preset", "paper"], "preset: 'tiny' -> 'paper'")])
+                                          (["--preset", "paper", "--epochs", "20"], "preset: 'tiny' -> 'paper'")])
 def test_rerun_with_other_settings_is_refused_and_changes_nothing(trained, world, capsys, change, named):
     before = tree_hashes(trained)
     args = {"--seed": "0", "--epochs": "1", "--preset": "tiny", **dict(zip(change[::2], change[1::2]))}
@@ -280,3 +280,11 @@ def test_demo_rerun_with_other_epochs_is_refused_not_reported_as_success(tmp_pat
     assert code == 0, err
     code, _, err = run_cli(capsys, *args[:-1], "2")
     assert code == 1 and "stage 1 epochs: 1 -> 2" in err and "--overwrite" in err, err
+
+
+def test_paper_preset_with_too_few_epochs_is_refused_before_anything_is_written(world, capsys, tmp_path):
+    "The paper preset starts stage 2 from stage 1's epoch 15: with 3 epochs that checkpoint can never exist."
+    code, _, err = run_cli(capsys, "train", "--concept", CONCEPT, "--data-root", world, "--out", tmp_path / "r", "--device", "cpu",
+                           "--preset", "paper", "--epochs", "3")
+    assert code == 1 and "epoch-15 checkpoint" in err and err.count("\n") <= 3, err
+    assert not any((tmp_path / "r").rglob("*"))  # nothing written (the CLI checks --out is writable first)

@@ -508,12 +508,19 @@ def _questions(self: UniCTokensData, c: str, kind: str) -> list:
 def derive_training_data(self: UniCTokensData, concept: str,
                          stage: int,  # 1: understanding only; 2, 3: + t2i samples
                          seed: int = 0,  # which random negatives
-                         prefer_existing: bool = True  # read showo_training_data_stage_N/<c>.json when present
+                         prefer_existing: bool = True,  # read showo_training_data_stage_N/<c>.json when present
+                         t2i_images: str = "all"  # t2i pictures: "all", "cropped" (the release's stage 2) or "train" (its stage 3)
                         ) -> StageData:
     "The stage's mmu (and t2i) samples for `concept`."
     if stage not in (1, 2, 3): raise ValueError(f"stage must be 1, 2 or 3, got {stage}")
+    if t2i_images not in ("all", "cropped", "train"): raise ValueError(f"t2i_images must be 'all', 'cropped' or 'train', got {t2i_images!r}")
     c, rng, info = concept, random.Random(seed), self.info(concept)
-    t2i = [{"image": str(p), "prompt": f"A photo of <{c}>."} for p in self.train_images(c) + self.cropped_images(c)] if stage > 1 else []
+    pics = {"all": lambda: self.train_images(c) + self.cropped_images(c), "train": lambda: self.train_images(c),
+            "cropped": lambda: self.cropped_images(c)}[t2i_images]() if stage > 1 else []
+    if stage > 1 and not pics:
+        where = self.concept_dir(c, "train") / ("cropped" if t2i_images == "cropped" else "")
+        raise DataError([Problem(str(where), f"{t2i_images} pictures", f"pictures for stage {stage}'s t2i samples", "none")])
+    t2i = [{"image": str(p), "prompt": f"A photo of <{c}>."} for p in pics]
     existing = self.path(f"showo_training_data_stage_{stage}", f"{c}.json")
     if prefer_existing and existing.is_file():
         items, problems = read_json(existing), []
@@ -601,31 +608,38 @@ def derive_test_data(self: UniCTokensData, concept: str,
 # %% ../nbs/06_data.ipynb #5f0f7a09
 def image_transform(im: Image.Image, resolution: int,
                     random_crop: bool = False, flip: bool = False,
-                    generator: torch.Generator | None = None) -> torch.Tensor:
+                    generator: torch.Generator | None = None,
+                    scale: float = 1.0,  # short side resized to round(scale * resolution) before the crop (the release's stage 2: 1.1)
+                    flip_prob: float = 0.5  # chance of a flip when `flip` (the release's stage 2: about 0.25)
+                   ) -> torch.Tensor:
     "(3, resolution, resolution) in [-1, 1]: short side resized (bicubic), centre (or random) crop, optional flip."
     import torchvision.transforms.functional as TF
     from torchvision.transforms import InterpolationMode
-    im = TF.resize(im, resolution, interpolation=InterpolationMode.BICUBIC)
+    if scale < 1: raise ValueError(f"image_transform: scale must be at least 1 (the crop must fit), got {scale}")
+    im = TF.resize(im, round(resolution * scale), interpolation=InterpolationMode.BICUBIC)
     w, h = im.size
     if random_crop:
         top = int(torch.randint(0, h - resolution + 1, (1,), generator=generator))
         left = int(torch.randint(0, w - resolution + 1, (1,), generator=generator))
         im = TF.crop(im, top, left, resolution, resolution)
     else: im = TF.center_crop(im, resolution)
-    if flip and torch.rand(1, generator=generator).item() < 0.5: im = TF.hflip(im)
+    if flip and torch.rand(1, generator=generator).item() < flip_prob: im = TF.hflip(im)
     return TF.normalize(TF.to_tensor(im), [0.5] * 3, [0.5] * 3)
 
 # %% ../nbs/06_data.ipynb #43423791
 class _ImageDataset(torch.utils.data.Dataset):
-    def __init__(self, items: list, resolution: int, random_crop: bool = False, flip: bool = False, seed: int = 0):
+    def __init__(self, items: list, resolution: int, random_crop: bool = False, flip: bool = False, seed: int = 0,
+                 scale: float = 1.0, flip_prob: float = 0.5):
         self.items, self.resolution, self.random_crop, self.flip, self.seed, self.epoch = list(items), resolution, random_crop, flip, seed, 0
+        self.scale, self.flip_prob = scale, flip_prob
 
     def __len__(self): return len(self.items)
     def set_epoch(self, epoch: int): self.epoch = epoch  # new augmentations each epoch, reproducibly
 
     def _image(self, i: int) -> torch.Tensor:
         g = torch.Generator().manual_seed(hash((self.seed, self.epoch, i)) & 0x7FFFFFFF)
-        return image_transform(load_image(Path(self.items[i]["image"])), self.resolution, self.random_crop, self.flip, g)
+        return image_transform(load_image(Path(self.items[i]["image"])), self.resolution, self.random_crop, self.flip, g,
+                               self.scale, self.flip_prob)
 
 class MMUDataset(_ImageDataset):
     "Release-format conversation items -> `{'image': (3, r, r), 'conversation': [...]}`."

@@ -21,7 +21,7 @@ from .sampling import t2i_generate
 __all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'paper_stage', 'tiny_stage', 'init_rows', 'whiteout',
            'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of', 'layer_checkpointing',
            'train_stage', 'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch', 'run_record', 'record_differences',
-           'train', 'load_concepts', 'attached', 'generate', 'ask']
+           'train', 'check_start_epochs', 'previous_concept', 'load_concepts', 'attached', 'generate', 'ask']
 
 # %% ../nbs/09_stages.ipynb #2c71cbb0
 @dataclass
@@ -54,8 +54,14 @@ class StageConfig:
     mmu_batch: int = 4
     t2i_batch: int = 1
     resolution: int = 512
-    random_crop: bool = False
-    flip: bool = False
+    random_crop: bool = False  # t2i pictures: a random crop (after resizing the short side to resize_scale x resolution)
+    flip: bool = False  # t2i pictures: a horizontal flip with probability flip_prob
+    resize_scale: float = 1.0
+    flip_prob: float = 0.5
+    t2i_images: str = "all"  # the t2i pictures: "all", "cropped" (the release's stage 2) or "train" (its stage 3)
+    cond_dropout: float = 0.0  # chance of the empty prompt for a t2i sample (classifier-free guidance)
+    mmu_data_stage: int | None = None  # whose understanding file to read (None: this stage's; the release's stage 2 reads stage 1's)
+    start_epoch: int | None = None  # start from this epoch's checkpoint of the previous stage (None: its final file)
     perception: PerceptionConfig | None = None  # stage 3 only
     fresh: bool = False  # start a new concept even though stage > 1 (the skip-stage-1 ablation)
     precision: str = "auto"  # "auto" (bf16 on a GPU that has it, fp16 + loss scaling on one that has not, fp32 on CPU), "fp32", "bf16", "fp16"
@@ -65,9 +71,12 @@ class StageConfig:
 _PAPER = {1: dict(new_groups={"identifier": 1, "shared": 16}, learn=("identifier", "shared"),
                   init={"identifier": "class_word", "shared": "codes"}, t2i_weight=0.0, mmu_weight=1.0, weight_decay=1e-4, eps=1e-6),
           2: dict(new_groups={"gen": 8}, learn=("identifier", "shared", "gen"), init={"gen": "face_or_codes"},
-                  t2i_weight=0.8, mmu_weight=0.2, weight_decay=1e-3, eps=1e-8, mmu_batch=1),
+                  t2i_weight=0.8, mmu_weight=0.2, weight_decay=1e-3, eps=1e-8, mmu_batch=1,
+                  start_epoch=15, mmu_data_stage=1, t2i_images="cropped", cond_dropout=0.1,
+                  random_crop=True, flip=True, resize_scale=1.1, flip_prob=0.25),
           3: dict(new_groups={"und": 8}, learn=("identifier", "und"), init={"und": "perception"},
-                  t2i_weight=0.8, mmu_weight=0.2, weight_decay=1e-3, eps=1e-8, mmu_batch=1, perception=PerceptionConfig())}
+                  t2i_weight=0.8, mmu_weight=0.2, weight_decay=1e-3, eps=1e-8, mmu_batch=1, perception=PerceptionConfig(),
+                  t2i_images="train", cond_dropout=0.1)}
 
 def paper_stage(stage: int) -> StageConfig:
     "The released recipe for `stage` (1, 2 or 3)."
@@ -78,7 +87,9 @@ def tiny_stage(stage: int) -> StageConfig:
     "The recipe shrunk for the toy world on a CPU."
     cfg = paper_stage(stage)
     per = cfg.perception and replace(cfg.perception, n_images=4, steps=8, guidance=2.0, keep_steps=(2, 6), picture_step=6)
-    return replace(cfg, epochs=3, save_every=1, mmu_batch=8, t2i_batch=4, resolution=64, lr=1e-2, perception=per)
+    return replace(cfg, epochs=3, save_every=1, mmu_batch=8, t2i_batch=4, resolution=64, lr=1e-2, perception=per,
+                   start_epoch=None, mmu_data_stage=None, t2i_images="all", cond_dropout=0.0, random_crop=False, flip=False,
+                   resize_scale=1.0, flip_prob=0.5)  # the toy world's tiny recipe keeps its own data choices
 
 # %% ../nbs/09_stages.ipynb #11191435
 def _codes_of(paths, cache: CodeCache, resolution: int) -> torch.Tensor:
@@ -207,7 +218,10 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
     out, t0, model = Path(out_dir), time.time(), backbone.showo
     final, ck_root = out / f"stage{cfg.stage}", out / "checkpoints" / f"stage{cfg.stage}"
     cache = cache or CodeCache(backbone.magvit)
-    sd = data.derive_training_data(concept, min(cfg.stage, 3))
+    sd = data.derive_training_data(concept, cfg.stage, t2i_images=cfg.t2i_images)
+    if cfg.mmu_data_stage not in (None, cfg.stage):
+        other = data.derive_training_data(concept, cfg.mmu_data_stage)
+        sd = replace(sd, mmu=other.mmu, source=f"{sd.source}; understanding items of stage {cfg.mmu_data_stage}: {other.source}")
     dev = next(model.parameters()).device
     if dev.type == "cuda": torch.cuda.reset_peak_memory_stats(dev)
     start, ck = latest_checkpoint(ck_root)
@@ -227,8 +241,8 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
         if state:
             opt.load_state_dict(state["optimizer"])
             if scaler and state.get("scaler"): scaler.load_state_dict(state["scaler"])
-        mmu_ds = MMUDataset(sd.mmu, cfg.resolution, cfg.random_crop, cfg.flip, seed)
-        t2i_ds = T2IDataset(sd.t2i, cfg.resolution, cfg.random_crop, cfg.flip, seed)
+        mmu_ds = MMUDataset(sd.mmu, cfg.resolution, seed=seed)  # understanding pictures as they are (the release's way)
+        t2i_ds = T2IDataset(sd.t2i, cfg.resolution, cfg.random_crop, cfg.flip, seed, cfg.resize_scale, cfg.flip_prob)
         with layer_checkpointing(model, cfg.grad_checkpointing):
             for epoch in range(start, cfg.epochs):
                 try: _epoch(model, pr, ct, cfg, mmu_ds, t2i_ds, cache, opt, scaler, precision, epoch, seed, history, callback)
@@ -256,7 +270,7 @@ def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, 
     mmu_ds.set_epoch(epoch); t2i_ds.set_epoch(epoch)
     m_order = torch.randperm(len(mmu_ds), generator=g).tolist()
     t_order = torch.randperm(len(t2i_ds), generator=g).tolist() if len(t2i_ds) else []
-    mmu_col, t2i_col = MMUCollator(pr, cache, [ct]), T2ICollator(pr, cache, [ct], generator=g)
+    mmu_col, t2i_col = MMUCollator(pr, cache, [ct]), T2ICollator(pr, cache, [ct], cfg.cond_dropout, generator=g)
     dev = next(model.parameters()).device
     amp = torch.autocast(dev.type, dtype={"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32),
                          enabled=precision in ("bf16", "fp16"))
@@ -385,6 +399,7 @@ def train(concept: str, data_root=None, backbone=None, stages=(1, 2, 3), out_dir
     plan = [(sub, replace(c, **overrides)) for sub, c in stage_plan(stages, preset, ablation)]
     bad = [f"stage {c.stage}: {c.epochs}" for _, c in plan if not (isinstance(c.epochs, int) and c.epochs >= 1)]
     if bad: raise ValueError(f"epochs must be at least 1 ({', '.join(bad)})")
+    check_start_epochs(plan)
     if data_root is None:
         from unictokens.toyworld import make_world
         data_root = make_world(out / "toyworld", seed=0); log(f"no data root: made a toy world in {data_root}")
@@ -398,8 +413,8 @@ def train(concept: str, data_root=None, backbone=None, stages=(1, 2, 3), out_dir
     write_json({**record, "data_root": str(data_root)}, out / "config.json")
     history, cache, done, timing = [], CodeCache(backbone.magvit), {}, {}
     for sub, cfg in plan:
-        prev = None if cfg.stage == 1 or cfg.fresh else done[(sub, cfg.stage - 1)] if (sub, cfg.stage - 1) in done \
-            else out / sub / f"stage{cfg.stage - 1}"
+        prev = previous_concept(out, sub, cfg, done)
+        if prev is not None: log(f"stage {cfg.stage}{' (' + sub + ' set)' if sub else ''}: starts from {prev}")
         res = train_stage(backbone, data, concept, cfg, out / sub, prev, seed, face_embedder, cache, log, callback)
         done[(sub, cfg.stage)] = res["concept_dir"]
         history += [dict(h, set=sub) if sub else h for h in res["history"]]
@@ -411,6 +426,25 @@ def train(concept: str, data_root=None, backbone=None, stages=(1, 2, 3), out_dir
     write_json({"system": ablation or "ours", "concept": concept, "und": str(Path(und).resolve()), "gen": str(Path(last).resolve()),
                 "timing": timing}, out / "system.json")
     return last
+
+# %% ../nbs/09_stages.ipynb #f4356879
+def check_start_epochs(plan: list):
+    "Raise unless every stage that starts from an epoch of the previous one finds that epoch saved by it (when both run)."
+    by = {(sub, c.stage): c for sub, c in plan}
+    for sub, c in plan:
+        p = by.get((sub, c.stage - 1))
+        if c.start_epoch is None or c.fresh or p is None: continue
+        if c.start_epoch > p.epochs or (c.start_epoch % p.save_every and c.start_epoch != p.epochs):
+            raise ValueError(f"stage {c.stage} starts from stage {p.stage}'s epoch-{c.start_epoch} checkpoint (the release's choice), "
+                             f"but stage {p.stage} runs {p.epochs} epochs saving every {p.save_every}: give it at least "
+                             f"{c.start_epoch} epochs (the paper preset's 20), or set start_epoch=None to start from its last")
+
+def previous_concept(out: Path, sub: str, cfg: StageConfig, done: dict) -> Path | None:
+    "The concept folder a stage starts from: none (stage 1, fresh), the previous stage's final file, or its `start_epoch` checkpoint."
+    if cfg.stage == 1 or cfg.fresh: return None
+    if cfg.start_epoch is not None:  # the release starts stage 2 from stage 1's epoch 15, not from its last epoch
+        return out / sub / "checkpoints" / f"stage{cfg.stage - 1}" / f"epoch_{cfg.start_epoch}"
+    return done.get((sub, cfg.stage - 1), out / sub / f"stage{cfg.stage - 1}")
 
 # %% ../nbs/09_stages.ipynb #8f6ae215
 def load_concepts(backbone, concept_dirs) -> tuple:
