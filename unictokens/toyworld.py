@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_toyworld.ipynb #31f696ec
 from __future__ import annotations
-import hashlib, json, math, random, re
+import functools, hashlib, json, math, random, re
 from dataclasses import dataclass, asdict, replace, field
 from pathlib import Path
 from typing import Iterator, Protocol, Sequence
@@ -533,15 +533,15 @@ def random_entity(rng: random.Random, name: str = NAME, s: Scene | None = None) 
     if s and s.accessory != "none": accs.insert(rng.randrange(2), (s.accessory, s.accessory_colour))
     return ToyConcept(name, *v, tuple(accs), rng.choice(HOMES), rng.choice(HABITS))
 
-def famous_entities(seed: int = 0) -> list:
+@functools.lru_cache(maxsize=None)  # every pool picture and stream sample asks; the answer never changes
+def famous_entities(seed: int = 0) -> tuple:
     "Entities every pretraining text agrees on (the world's 'celebrities'): their name alone carries their look and facts."
     rng, out = random.Random(f"famous-{seed}"), []
     taken = {c.visible() for s in range(5) for c in make_concepts(s)}  # no famous looks like a concept of worlds 0-4
     for n in FAMOUS_NAMES:
         while (f := random_entity(rng, n)).visible() in taken: pass
         taken.add(f.visible()); out.append(f)
-        out.append(f)
-    return out
+    return tuple(out)
 
 def famous_scene(rng: random.Random, famous: list) -> Scene:
     "A picture of one of the famous, half the time wearing one of its own accessories (`famous_of` says whose)."
