@@ -1,27 +1,34 @@
-"""Re-pretrain the toy backbone after the toy world's *text* changed: Show-o and CLIP learn again, while MAGVIT-v2 and the
-attribute probe, which see only pictures (and the pictures did not change), are taken from an earlier backbone.
+"""Re-pretrain parts of the toy backbone, keeping the parts that did not need to change from an earlier backbone.
 
-    python scripts/repretrain_toy.py --out out/toy --device cuda           # a lent GPU, about nine minutes
-    python scripts/repretrain_toy.py --out /tmp/t --device cpu --smoke     # the whole path in a minute
+    python scripts/repretrain_toy.py --out out/toy --device cuda                      # text changed: CLIP and Show-o again
+    python scripts/repretrain_toy.py --out out/toy --device cuda --refit-magvit 240   # pictures the tokenizer must learn
+    python scripts/repretrain_toy.py --out /tmp/t --device cpu --smoke                # the whole path in a minute
 
-The earlier backbone's MAGVIT-v2 and probe are written as `pretrain_toy`'s finished parts (float16 weights and a record
-with their own seconds, steps and loss curve), so `pretrain_toy` reuses them exactly as it reuses its own parts after a
-split run; the manifest says which parts came from where.
+Without `--refit-magvit`, the earlier MAGVIT-v2 and probe (which see only pictures) are kept and CLIP and Show-o learn
+again. With it, the earlier MAGVIT-v2 goes on training for that many seconds on every kind of picture Show-o sees
+(single subjects, several-subject groups, famous entities), the probe learns again on its reconstructions, the
+earlier CLIP (trained on raw pictures and captions, untouched by the tokenizer) is kept, and Show-o learns from scratch
+on the new codes. Kept parts are written as `pretrain_toy`'s finished parts (float16 weights and a record with their
+own seconds, steps and loss curve), so `pretrain_toy` reuses them exactly as it reuses its own parts after a split run
+(`--stop-after probe` here, then the same command again with `out/toy/parts` in place); the manifest says which parts
+came from where.
 """
 import argparse, json
 from pathlib import Path
 from safetensors.torch import load_file
-from unictokens.backbones import TOY_ASSETS, PretrainConfig, pretrain_toy, _half
+from unictokens.backbones import PARTS, TOY_ASSETS, PretrainConfig, pretrain_toy, _half
 from unictokens.checkpoints import write_json, write_safetensors
 from unictokens.magvit import MAGVITv2
 
 
-def seed_parts(src: Path, out: Path):
-    "Write src's MAGVIT-v2 and probe as finished parts of a pretrain_toy run into out/parts."
+def seed_parts(src: Path, out: Path, names: tuple):
+    "Write src's parts `names` as finished parts of a pretrain_toy run into out/parts (parts already there are kept)."
     man = json.loads((src / "manifest.json").read_text())
-    weights = {"magvit": _half(MAGVITv2.from_pretrained(src / "magvit").state_dict()), "probe": load_file(src / "probe.safetensors")}
-    for name, sd in weights.items():
-        write_safetensors({k: v.contiguous() for k, v in sd.items()}, out / "parts" / f"{name}.safetensors")
+    load = {"magvit": lambda: _half(MAGVITv2.from_pretrained(src / "magvit").state_dict()),
+            "probe": lambda: load_file(src / "probe.safetensors"), "clip": lambda: load_file(src / "clip.safetensors")}
+    for name in names:
+        if (out / "parts" / f"{name}.json").is_file(): continue
+        write_safetensors({k: v.contiguous() for k, v in load[name]().items()}, out / "parts" / f"{name}.safetensors")
         rec = {**man["parts"][name], "history": man["loss_curves"][name], "from": f"{src} (git {man.get('git_commit', '?')[:12]})"}
         write_json(rec, out / "parts" / f"{name}.json")
     return man
@@ -30,17 +37,32 @@ def seed_parts(src: Path, out: Path):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True); ap.add_argument("--device", default="cuda")
-    ap.add_argument("--from", dest="src", default=str(TOY_ASSETS), help="the backbone whose MAGVIT-v2 and probe are kept")
+    ap.add_argument("--from", dest="src", default=str(TOY_ASSETS), help="the backbone whose parts are kept")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes: the whole path on a CPU")
+    ap.add_argument("--refit-magvit", type=float, default=None, metavar="SECONDS",
+                    help="go on training the earlier MAGVIT-v2 on every kind of picture for SECONDS; probe and Show-o learn again")
+    ap.add_argument("--refit-lr", type=float, default=3e-4, help="MAGVIT-v2's peak learning rate when going on (default 3e-4)")
     ap.add_argument("--showo-budget", type=float, default=None, help="seconds for Show-o (default: PretrainConfig.gpu's)")
+    ap.add_argument("--workers", type=int, default=None, help="processes preparing batches (default: PretrainConfig's)")
+    ap.add_argument("--stop-after", choices=PARTS, default=None, help="train up to this part and stop (the same command goes on)")
     a = ap.parse_args()
-    out = Path(a.out)
-    old = seed_parts(Path(a.src), out)
+    out, src = Path(a.out), Path(a.src)
+    kept = ("clip",) if a.refit_magvit else ("magvit", "probe")
+    old = seed_parts(src, out, kept)
     cfg = PretrainConfig.smoke() if a.smoke else PretrainConfig.gpu()
     if a.showo_budget: cfg.budgets = {**cfg.budgets, "showo": a.showo_budget}
-    cmd = f"python scripts/repretrain_toy.py --out {a.out} --device {a.device}" + (" --smoke" if a.smoke else "")
-    m = pretrain_toy(out, cfg, a.device, command=cmd)
-    m["note"] = (f"MAGVIT-v2 and the probe are the earlier backbone's ({old.get('card')}, git {old.get('git_commit', '?')[:12]}): "
-                 "the pictures did not change. CLIP and Show-o were trained again by this command.")
+    if a.refit_magvit: cfg.budgets, cfg.magvit_lr = {**cfg.budgets, "magvit": a.refit_magvit}, a.refit_lr
+    if a.workers is not None: cfg.workers = a.workers
+    warm = {"magvit": (MAGVITv2.from_pretrained(src / "magvit"), f"the earlier MAGVIT-v2 ({old.get('card')}, git "
+                       f"{old.get('git_commit', '?')[:12]}), trained on further for {a.refit_magvit:g} s")} if a.refit_magvit else None
+    cmd = " ".join(["python scripts/repretrain_toy.py --out", a.out, "--device", a.device] + (["--smoke"] if a.smoke else [])
+                   + ([f"--refit-magvit {a.refit_magvit:g} --refit-lr {a.refit_lr:g}"] if a.refit_magvit else [])
+                   + ([f"--showo-budget {a.showo_budget:g}"] if a.showo_budget else []))
+    m = pretrain_toy(out, cfg, a.device, command=cmd, warm=warm, stop_after=a.stop_after)
+    if m is None: print(f"stopped after {a.stop_after}; parts in {out / 'parts'}"); raise SystemExit(0)
+    trained = [p for p in PARTS if p not in kept]
+    m["note"] = (f"{' and '.join(kept)} {'is' if len(kept) == 1 else 'are'} the earlier backbone's ({old.get('card')}, git "
+                 f"{old.get('git_commit', '?')[:12]}); {', '.join(trained)} were trained by this command"
+                 + (" (MAGVIT-v2 starting from the earlier one)." if a.refit_magvit else "."))
     write_json(m, out / "manifest.json")
     print(json.dumps({k: round(v, 4) for k, v in m["quality"].items()}), "passes" if m["passes_bars"] else "MISSES a bar")

@@ -141,6 +141,7 @@ class PretrainConfig:
     batch: int = 256  # MAGVIT-v2, probe, CLIP
     showo_batch: int = 256  # per objective (t2i and mmu; lm gets a quarter)
     lr: float = 1e-3
+    magvit_lr: float | None = None  # None: `lr` (a lower one suits going on from an earlier tokenizer)
     showo_lr: float = 5e-4
     cond_dropout: float = 0.1
     workers: int = 8
@@ -198,10 +199,12 @@ def batches(make, seed: int, workers: int = 0):
     return iter(dl)
 
 # %% ../nbs/08_backbones.ipynb #8b8a3ec7
-def train_magvit(images: torch.Tensor, steps: int, batch: int, lr: float, device: str, seed: int = 0, log=None, budget=None) -> tuple:
+def train_magvit(images: torch.Tensor, steps: int, batch: int, lr: float, device: str, seed: int = 0, log=None, budget=None,
+                 init: MAGVITv2 | None = None  # go on training this tokenizer instead of a fresh one
+                ) -> tuple:
     "(MAGVITv2, history) trained on `images` (n, 64, 64, 3) uint8."
     torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
-    vq, pool = MAGVITv2(toy_magvit_config()).to(device).train(), images.to(device)  # the pool lives on the GPU
+    vq, pool = (init or MAGVITv2(toy_magvit_config())).to(device).train(), images.to(device)  # the pool lives on the GPU
     def loss(step):
         x = to_model(pool[torch.randint(len(images), (batch,), generator=g).to(device)], device)
         out = vq(x)
@@ -507,8 +510,11 @@ def _part(out: Path, name: str, text_size: int, device: str, train, log) -> tupl
 
 def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu", log=print,
                  stop_after: str | None = None,  # one of PARTS: train up to it and return None (a later call goes on)
-                 command: str | None = None) -> dict | None:
-    "Pretrain the toy backbone and write it with its manifest to `out_dir`; returns the manifest."
+                 command: str | None = None,
+                 warm: dict | None = None  # {"magvit": (MAGVITv2, "where it came from")}: go on training it, not a fresh one
+                ) -> dict | None:
+    """Pretrain the toy backbone and write it with its manifest to `out_dir`; returns the manifest. MAGVIT-v2 learns
+    from every kind of picture Show-o will see (single subjects, groups, famous entities); the probe from single subjects."""
     from unictokens.checkpoints import write_json
     if stop_after not in (None, *PARTS): raise ValueError(f"stop_after must be one of {PARTS}, got {stop_after!r}")
     cfg, out, t0 = cfg or PretrainConfig.gpu(), Path(out_dir), time.time()
@@ -520,7 +526,13 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
     B, tok = (cfg.budgets if device.startswith("cuda") else {}), tw.toy_tokenizer()
     n_text = len(tok)  # before `Prompter` adds its specials (CLIP and the layout count the plain vocabulary)
     part = lambda name, train: _part(out, name, n_text, device, train, log)
-    vq, r_vq = part("magvit", lambda: train_magvit(images, cfg.magvit_steps, cfg.batch, cfg.lr, device, cfg.seed, say("magvit"), B.get("magvit")))
+    groups, g_images = render_pool(cfg.groups, cfg.seed, cfg.workers, "groups")
+    famous, f_images = render_pool(cfg.famous, cfg.seed, cfg.workers, "famous")
+    held_groups, hg_images = render_pool(cfg.heldout, cfg.seed + 1000, cfg.workers, "groups")
+    log(f"rendered {len(groups)} + {len(held_groups)} several-subject and {len(famous)} famous pictures at {time.time() - t0:.0f} s")
+    warm = warm or {}
+    vq, r_vq = part("magvit", lambda: train_magvit(torch.cat([images, g_images, f_images]), cfg.magvit_steps, cfg.batch, cfg.magvit_lr or cfg.lr, device,
+                                                   cfg.seed, say("magvit"), B.get("magvit"), init=warm.get("magvit", (None,))[0]))
     if stop_after == "magvit": return None
     probe, r_pr = part("probe", lambda: train_probe(images, reconstruct(vq, images, device), label_tensor(scenes), cfg.probe_steps,
                                                     cfg.batch, cfg.lr, device, cfg.seed, say("probe"), B.get("probe")))
@@ -529,10 +541,6 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
                                                  say("clip"), B.get("clip"), cfg.workers))
     if stop_after == "clip": return None
     pr = Prompter(tok, toy_showo_config(n_text).layout, max_text_len=40)
-    groups, g_images = render_pool(cfg.groups, cfg.seed, cfg.workers, "groups")
-    famous, f_images = render_pool(cfg.famous, cfg.seed, cfg.workers, "famous")
-    held_groups, hg_images = render_pool(cfg.heldout, cfg.seed + 1000, cfg.workers, "groups")
-    log(f"rendered {len(groups)} + {len(held_groups)} several-subject and {len(famous)} famous pictures at {time.time() - t0:.0f} s")
     encode = lambda ims: torch.cat([vq.encode(to_model(ims[i:i + 1000], device)).cpu() for i in range(0, len(ims), 1000)])
     with torch.no_grad():
         codes, held_codes, g_codes, f_codes, hg_codes = map(encode, (images, held, g_images, f_images, hg_images))
@@ -545,6 +553,8 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
     _save_assets(out, vq, showo, clip, probe)
     pa = probe_accuracy_on(probe, held, held_scenes, device)
     ra = probe_accuracy_on(probe, reconstruct(vq, held, device), held_scenes, device)
+    recon_l1 = {k: (reconstruct(vq, x[:cfg.n_eval], device).float() - x[:cfg.n_eval].float()).abs().mean().item() / 255
+                for k, x in (("scenes", held), ("groups", hg_images))}  # mean absolute error per channel, 0-1
     n_eval = min(len(held_scenes), cfg.n_eval)
     quality = {"probe_accuracy_min": min(pa.values()), "recon_probe_accuracy_min": min(ra.values()),
                "t2i_attribute_accuracy": t2i_accuracy(showo, vq, probe, pr, held_scenes[:n_eval], device),
@@ -563,10 +573,11 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
                 "command": command or f"unictokens pretrain-toy {out_dir} --device {device}",
                 "wall_time_s": round(time.time() - t0, 1), "torch": torch.__version__,
                 "quality": quality, "quality_bars": QUALITY_BARS, "passes_bars": all(quality[k] >= v for k, v in QUALITY_BARS.items()),
-                "probe_accuracy": pa, "recon_probe_accuracy": ra, "prefix_mmu": prefix,
+                "probe_accuracy": pa, "recon_probe_accuracy": ra, "prefix_mmu": prefix, "recon_l1": recon_l1,
                 "parts": {k: {"seconds": r["seconds"], "steps": r["steps"], "card": r["card"]} for k, r in records.items()},
                 "loss_curves": {k: r["history"][:: max(1, len(r["history"]) // 100)] for k, r in records.items()},
                 "sha256": {str(p.relative_to(out)): file_sha256(p) for p in files}}
+    if warm: manifest["warm_start"] = {k: note for k, (_, note) in warm.items()}
     write_json(manifest, out / "manifest.json")
     return manifest
 
