@@ -2,13 +2,15 @@
 
     python scripts/repretrain_toy.py --out out/toy --device cuda                      # text changed: CLIP and Show-o again
     python scripts/repretrain_toy.py --out out/toy --device cuda --refit-magvit 240   # pictures the tokenizer must learn
+    python scripts/repretrain_toy.py --out out/toy --device cuda --continue-showo 470 # Show-o trains on, the rest kept
     python scripts/repretrain_toy.py --out /tmp/t --device cpu --smoke                # the whole path in a minute
 
 Without `--refit-magvit`, the earlier MAGVIT-v2 and probe (which see only pictures) are kept and CLIP and Show-o learn
 again. With it, the earlier MAGVIT-v2 goes on training for that many seconds on every kind of picture Show-o sees
 (single subjects, several-subject groups, famous entities), the probe learns again on its reconstructions, the
 earlier CLIP (trained on raw pictures and captions, untouched by the tokenizer) is kept, and Show-o learns from scratch
-on the new codes. Kept parts are written as `pretrain_toy`'s finished parts (float16 weights and a record with their
+on the new codes. With `--continue-showo`, every part but Show-o is kept and the earlier Show-o goes on training on the
+current stream for that many seconds. Kept parts are written as `pretrain_toy`'s finished parts (float16 weights and a record with their
 own seconds, steps and loss curve), so `pretrain_toy` reuses them exactly as it reuses its own parts after a split run
 (`--stop-after probe` here, then the same command again with `out/toy/parts` in place); the manifest says which parts
 came from where.
@@ -42,27 +44,39 @@ if __name__ == "__main__":
     ap.add_argument("--refit-magvit", type=float, default=None, metavar="SECONDS",
                     help="go on training the earlier MAGVIT-v2 on every kind of picture for SECONDS; probe and Show-o learn again")
     ap.add_argument("--refit-lr", type=float, default=3e-4, help="MAGVIT-v2's peak learning rate when going on (default 3e-4)")
+    ap.add_argument("--continue-showo", type=float, default=None, metavar="SECONDS",
+                    help="keep MAGVIT-v2, probe and CLIP; the earlier Show-o goes on training for SECONDS")
+    ap.add_argument("--continue-lr", type=float, default=3e-4, help="Show-o's peak learning rate when going on (default 3e-4)")
     ap.add_argument("--showo-budget", type=float, default=None, help="seconds for Show-o (default: PretrainConfig.gpu's)")
     ap.add_argument("--workers", type=int, default=None, help="processes preparing batches (default: PretrainConfig's)")
     ap.add_argument("--stop-after", choices=PARTS, default=None, help="train up to this part and stop (the same command goes on)")
     a = ap.parse_args()
     out, src = Path(a.out), Path(a.src)
-    kept = ("clip",) if a.refit_magvit else ("magvit", "probe")
+    if a.refit_magvit and a.continue_showo: ap.error("--refit-magvit changes the codes Show-o reads: it cannot go with --continue-showo")
+    kept = ("clip",) if a.refit_magvit else ("magvit", "probe", "clip") if a.continue_showo else ("magvit", "probe")
     old = seed_parts(src, out, kept)
     cfg = PretrainConfig.smoke() if a.smoke else PretrainConfig.gpu()
     if a.showo_budget: cfg.budgets = {**cfg.budgets, "showo": a.showo_budget}
     if a.refit_magvit: cfg.budgets, cfg.magvit_lr = {**cfg.budgets, "magvit": a.refit_magvit}, a.refit_lr
+    if a.continue_showo: cfg.budgets, cfg.showo_lr = {**cfg.budgets, "showo": a.continue_showo}, a.continue_lr
     if a.workers is not None: cfg.workers = a.workers
     warm = {"magvit": (MAGVITv2.from_pretrained(src / "magvit"), f"the earlier MAGVIT-v2 ({old.get('card')}, git "
-                       f"{old.get('git_commit', '?')[:12]}), trained on further for {a.refit_magvit:g} s")} if a.refit_magvit else None
+                       f"{old.get('git_commit', '?')[:12]}), trained on further for {a.refit_magvit:g} s")} if a.refit_magvit else {}
+    if a.continue_showo:
+        import torch; from unictokens.showo import ShowO
+        p = old["parts"]["showo"]
+        warm["showo"] = (ShowO.from_pretrained(src / "showo", dtype=torch.float32), f"the earlier Show-o ({p['steps']} steps, {p['seconds']} s on {p['card']}, "
+                         f"git {old.get('git_commit', '?')[:12]}), trained on further for {a.continue_showo:g} s")
     cmd = " ".join(["python scripts/repretrain_toy.py --out", a.out, "--device", a.device] + (["--smoke"] if a.smoke else [])
                    + ([f"--refit-magvit {a.refit_magvit:g} --refit-lr {a.refit_lr:g}"] if a.refit_magvit else [])
+                   + ([f"--continue-showo {a.continue_showo:g} --continue-lr {a.continue_lr:g}"] if a.continue_showo else [])
                    + ([f"--showo-budget {a.showo_budget:g}"] if a.showo_budget else []))
-    m = pretrain_toy(out, cfg, a.device, command=cmd, warm=warm, stop_after=a.stop_after)
+    m = pretrain_toy(out, cfg, a.device, command=cmd, warm=warm or None, stop_after=a.stop_after)
     if m is None: print(f"stopped after {a.stop_after}; parts in {out / 'parts'}"); raise SystemExit(0)
     trained = [p for p in PARTS if p not in kept]
-    m["note"] = (f"{' and '.join(kept)} {'is' if len(kept) == 1 else 'are'} the earlier backbone's ({old.get('card')}, git "
-                 f"{old.get('git_commit', '?')[:12]}); {', '.join(trained)} were trained by this command"
-                 + (" (MAGVIT-v2 starting from the earlier one)." if a.refit_magvit else "."))
+    both = lambda xs: " and ".join([", ".join(xs[:-1]), xs[-1]] if len(xs) > 1 else xs)
+    m["note"] = (f"{both(kept)} {'is' if len(kept) == 1 else 'are'} the earlier backbone's ({old.get('card')}, git "
+                 f"{old.get('git_commit', '?')[:12]}); {both(trained)} {'was' if len(trained) == 1 else 'were'} trained by this command"
+                 + (" (MAGVIT-v2 starting from the earlier one)." if a.refit_magvit else " (starting from the earlier one)." if a.continue_showo else "."))
     write_json(m, out / "manifest.json")
     print(json.dumps({k: round(v, 4) for k, v in m["quality"].items()}), "passes" if m["passes_bars"] else "MISSES a bar")

@@ -142,7 +142,7 @@ class PretrainConfig:
     showo_batch: int = 256  # per objective (t2i and mmu; lm gets a quarter)
     lr: float = 1e-3
     magvit_lr: float | None = None  # None: `lr` (a lower one suits going on from an earlier tokenizer)
-    showo_lr: float = 5e-4
+    showo_lr: float = 5e-4  # (a lower one suits going on from an earlier Show-o)
     cond_dropout: float = 0.1
     workers: int = 8
     budgets: dict = field(default_factory=lambda: {"magvit": 330, "probe": 45, "clip": 50, "showo": 420})  # seconds per model
@@ -331,11 +331,13 @@ def showo_losses(model: ShowO, b: dict, max_text_len: int, device: str) -> dict:
             "lm": 0.5 * mmu_loss(model(b["l_ids"], lm_attention_mask(b["l_ids"], L)), b["l_lab"])}
 
 def train_showo(pr: Prompter, pools: Pools, steps: int, batch: int, lr: float,
-                cond_dropout: float, device: str, seed: int = 0, log=None, budget=None, workers: int = 0) -> tuple:
+                cond_dropout: float, device: str, seed: int = 0, log=None, budget=None, workers: int = 0,
+                init: ShowO | None = None  # go on training this model instead of a fresh one
+               ) -> tuple:
     "(ShowO, history) pretrained on the anonymous stream over a scene pool."
     from functools import partial
     torch.manual_seed(seed)
-    model = ShowO(toy_showo_config(pr.layout.text_size)).to(device).train()
+    model = (init or ShowO(toy_showo_config(pr.layout.text_size))).to(device).train()
     stream = batches(partial(showo_batch, pr, pools, batch, cond_dropout), seed, workers)
     hist = train_loop(list(model.parameters()), lambda s: showo_losses(model, next(stream), pr.max_text_len, device),
                       steps, lr, device, log, time_budget=budget)
@@ -511,7 +513,7 @@ def _part(out: Path, name: str, text_size: int, device: str, train, log) -> tupl
 def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu", log=print,
                  stop_after: str | None = None,  # one of PARTS: train up to it and return None (a later call goes on)
                  command: str | None = None,
-                 warm: dict | None = None  # {"magvit": (MAGVITv2, "where it came from")}: go on training it, not a fresh one
+                 warm: dict | None = None  # {"magvit" or "showo": (model, "where it came from")}: go on training it, not a fresh one
                 ) -> dict | None:
     """Pretrain the toy backbone and write it with its manifest to `out_dir`; returns the manifest. MAGVIT-v2 learns
     from every kind of picture Show-o will see (single subjects, groups, famous entities); the probe from single subjects."""
@@ -547,7 +549,8 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
         black = vq.encode(torch.full((1, 3, 64, 64), -1.0, device=device)).cpu()[0]
     pools = Pools(scenes, codes, groups, g_codes, famous, f_codes, black)
     showo, r_so = part("showo", lambda: train_showo(pr, pools, cfg.showo_steps, cfg.showo_batch, cfg.showo_lr,
-                                                    cfg.cond_dropout, device, cfg.seed, say("showo"), B.get("showo"), cfg.workers))
+                                                    cfg.cond_dropout, device, cfg.seed, say("showo"), B.get("showo"), cfg.workers,
+                                                    init=warm.get("showo", (None,))[0]))
     if stop_after == "showo": return None
     log(f"all four trained at {time.time() - t0:.0f} s; saving, then measuring")
     _save_assets(out, vq, showo, clip, probe)
