@@ -11,7 +11,8 @@ category, seed 0) once per setting in GRID, as separate `unictokens demo` proces
 time), each on one CPU thread. The rule that
 picks the recipe is fixed here, before any result: the highest mean of the four headline scores (recognition,
 concept-grounded VQA, text-only and knowledge-driven judges) among the settings whose epochs fit the CPU demo's time
-(MAX_CPU_EPOCHS); the last-epoch training losses of every stage are kept beside the scores to show convergence.
+(MAX_CPU_EPOCHS); every stage's training losses (each epoch's mean over its steps, then over the concepts; and the last epoch's steps)
+are kept beside the scores to show convergence.
 """
 import argparse, io, json, os, subprocess, sys, tarfile, time
 from pathlib import Path
@@ -62,25 +63,31 @@ def merge(a):
     for e, lr in info["grid"]:
         n = name(e, lr)
         scores = json.loads(files[f"{n}/scores.json"])["ours"] if f"{n}/scores.json" in files else None
-        last = {}
+        last, per_epoch = {}, {}
         for k, v in files.items():
             if k.startswith(f"{n}/runs/") and k.endswith("history.json"):
                 h = json.loads(v)
                 for st in (1, 2, 3):
+                    for key in ("mmu", "t2i"):
+                        by_epoch = {}
+                        for r in h:
+                            if r["stage"] == st and key in r: by_epoch.setdefault(r["epoch"], []).append(r[key])
+                        if by_epoch: per_epoch.setdefault(f"stage{st}_{key}", []).append([sum(v) / len(v) for _, v in sorted(by_epoch.items())])
                     rs = [r for r in h if r["stage"] == st and r["epoch"] == max(x["epoch"] for x in h if x["stage"] == st)]
                     for key in ("mmu", "t2i"):
                         vals = [r[key] for r in rs if key in r]
                         if vals: last.setdefault(f"stage{st}_{key}", []).append(sum(vals) / len(vals))
         row = {"epochs": e, "lr": lr, "scores": scores and {k: scores.get(k) for k in HEADLINE},
                "mean": scores and sum(scores[k] for k in HEADLINE) / len(HEADLINE),
-               "last_epoch_losses": {k: sum(v) / len(v) for k, v in sorted(last.items())}}
+               "last_epoch_losses": {k: sum(v) / len(v) for k, v in sorted(last.items())},
+               "epoch_losses": {k: [sum(x) / len(x) for x in zip(*v)] for k, v in sorted(per_epoch.items())}}  # per epoch: mean over its steps, then over concepts
         rows.append(row)
     ok = [r for r in rows if r["mean"] is not None and r["epochs"] <= MAX_CPU_EPOCHS]
     best = max(ok, key=lambda r: r["mean"]) if ok else None
     result = {**info, "rule": f"highest mean of {list(HEADLINE)} with epochs <= {MAX_CPU_EPOCHS}", "rows": rows,
               "chosen": best and {"epochs": best["epochs"], "lr": best["lr"]}}
     (into / "sweep.json").write_text(json.dumps(result, indent=1))
-    for r in rows: print(r["epochs"], r["lr"], r["mean"] and round(r["mean"], 3), r["scores"], r["last_epoch_losses"])
+    for r in rows: print(r["epochs"], r["lr"], r["mean"] and round(r["mean"], 3), r["scores"], r["last_epoch_losses"], sep=" | ")
     print("chosen:", result["chosen"])
 
 

@@ -655,8 +655,8 @@ def lm_text(s: Scene, rng: random.Random) -> str:
     return f"{describe(s)} has a {col} {kind}. it lives in {rng.choice(HOMES)} and likes to {rng.choice(HABITS)}."
 
 MMU_MIX = {"picture": 0.22, "prefixed": 0.10, "recognise": 0.08, "group": 0.28, "entity": 0.17, "fact": 0.05,
-           "famous": 0.05, "famous_picture": 0.05}  # shares of the understanding samples (group and entity raised in v3.1:
-                                                    # where / which way questions and habits were the backbone's misses)
+           "famous": 0.05, "famous_picture": 0.05}  # shares of the understanding samples (group and entity raised for backbone v3.2:
+                                                    # where / which way questions and habits were v3's misses)
 
 def mmu_task(kind: str, rng: random.Random, scene: Scene | None = None, group: Group | None = None,
              famous: tuple | None = None  # (entity, its scene) for the famous kinds
