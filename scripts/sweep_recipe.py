@@ -63,7 +63,7 @@ def merge(a):
     for e, lr in info["grid"]:
         n = name(e, lr)
         scores = json.loads(files[f"{n}/scores.json"])["ours"] if f"{n}/scores.json" in files else None
-        last, per_epoch = {}, {}
+        per_epoch = {}
         for k, v in files.items():
             if k.startswith(f"{n}/runs/") and k.endswith("history.json"):
                 h = json.loads(v)
@@ -73,14 +73,10 @@ def merge(a):
                         for r in h:
                             if r["stage"] == st and key in r: by_epoch.setdefault(r["epoch"], []).append(r[key])
                         if by_epoch: per_epoch.setdefault(f"stage{st}_{key}", []).append([sum(v) / len(v) for _, v in sorted(by_epoch.items())])
-                    rs = [r for r in h if r["stage"] == st and r["epoch"] == max(x["epoch"] for x in h if x["stage"] == st)]
-                    for key in ("mmu", "t2i"):
-                        vals = [r[key] for r in rs if key in r]
-                        if vals: last.setdefault(f"stage{st}_{key}", []).append(sum(vals) / len(vals))
+        epoch_losses = {k: [sum(x) / len(x) for x in zip(*v)] for k, v in sorted(per_epoch.items())}  # per epoch: mean over its steps, then over concepts
         row = {"epochs": e, "lr": lr, "scores": scores and {k: scores.get(k) for k in HEADLINE},
                "mean": scores and sum(scores[k] for k in HEADLINE) / len(HEADLINE),
-               "last_epoch_losses": {k: sum(v) / len(v) for k, v in sorted(last.items())},
-               "epoch_losses": {k: [sum(x) / len(x) for x in zip(*v)] for k, v in sorted(per_epoch.items())}}  # per epoch: mean over its steps, then over concepts
+               "last_epoch_losses": {k: v[-1] for k, v in epoch_losses.items()}, "epoch_losses": epoch_losses}
         rows.append(row)
     ok = [r for r in rows if r["mean"] is not None and r["epochs"] <= MAX_CPU_EPOCHS]
     best = max(ok, key=lambda r: r["mean"]) if ok else None
