@@ -1,54 +1,80 @@
 """UnifyBench on the whole toy world: 20 concepts x seeds x (ours, 4 ablations, 3 baselines), on GPUs.
 
     python scripts/bench_toy20.py run --out out/toy20 --seeds 0,1,2 --processes 15 --deadline 540 --pack $OUT/toy20.tgz
-    python scripts/bench_toy20.py speedup --processes-per-gpu 15 --out out/speedup   # one GPU against all of them
+    python scripts/bench_toy20.py run --out out/one --gpus 1 --seeds 0,1,2 --processes 15 --pack $OUT/one.tgz  # one GPU ...
+    python scripts/bench_toy20.py run --out out/two --seeds 0,1,2 --processes 30 --pack $OUT/two.tgz           # ... against two
+    python scripts/bench_toy20.py speedup --processes-per-gpu 15 --seeds 0 --out out/speedup   # both in one call, one seed
     python scripts/bench_toy20.py merge toy20.tgz --into nbs/results/toy20
 
 `run` trains and evaluates every (concept, seed) pair with `unictokens demo` under `accelerate launch` (`--processes`
-processes sharing the GPUs: tiny recipe and evaluation preset, the shipped toy backbone, its exact judge), stopping at
-`--deadline` seconds: every finished pair is on disk and a rerun into the same `--out` resumes. `speedup` runs the same
-20-concept benchmark (one seed) on one GPU and then on every GPU of the machine, each into a fresh folder, and prints
-the wall times and their ratio (also written as speedup.json). It then packs what is finished (each pair's result.json, the first seed's training
-histories, and the picture grids of the concepts shown in the notebook) into one archive, the form in which results
-travel back from a lent GPU. `merge` reads such archives, recomputes the aggregate, intervals and claims from the
-per-concept results with the same code as the report, and writes the files the 10b_bench notebook reads. Numbers, not
-a test.
+processes sharing the GPUs, or the first `--gpus`: tiny recipe and evaluation preset, the shipped toy backbone, its exact
+judge), stopping at `--deadline` seconds: every finished pair is on disk and a rerun into the same `--out` resumes. It
+then packs what is finished (each pair's result.json, the first seed's training histories, the picture grids of the
+concepts shown in the notebook, the launcher's output stamped with seconds, and timing.json: wall and in-run seconds,
+GPUs, processes) into one archive, the form in which results travel back from a lent GPU. Two `run`s, one GPU and two,
+are the speed-up measurement of the multi-GPU issue. `speedup` does both in one call (one seed, so both fit) and
+prints the wall times and their ratio (also written as speedup.json). `merge` reads archives, recomputes the
+aggregate, intervals and claims from the per-concept results with the same code as the report, and writes the files
+the 10b_bench notebook reads. Numbers, not a test.
 """
-import argparse, io, json, os, signal, subprocess, tarfile, time
+import argparse, io, json, os, re, signal, subprocess, tarfile, threading, time
 from pathlib import Path
 
 SHOWN = ("bo", "eli")  # concepts whose pictures the notebook shows (a cat and a woman of the seed-0 world)
 
 
-def launch(out, seeds: str, processes: int, deadline: float, epochs=None, env=None) -> tuple:
-    "(exit code, seconds) of `unictokens demo` on all concepts under `accelerate launch`, killed at `deadline`."
+def launch(out, seeds: str, processes: int, deadline: float, epochs=None, env=None, log=None) -> tuple:
+    "(exit code, seconds) of `unictokens demo` on all concepts under `accelerate launch`, killed at `deadline`; output also to `log`."
     cmd = ["accelerate", "launch", "--multi_gpu", "--num_processes", str(processes), "--num_machines", "1", "--mixed_precision", "no",
            "--dynamo_backend", "no", "-m", "unictokens.cli", "demo", "--concepts", "all", "--ablations", "all", "--seeds", seeds,
            "--device", "cuda", "--out", str(out)] + (["--epochs", str(epochs)] if epochs else [])
     t0 = time.time()
-    p = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, start_new_session=True)
+    p = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, start_new_session=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, bufsize=1)
+    def copy():  # every line to the console and, stamped with the seconds since the launch, to the log
+        with open(log or os.devnull, "a") as f:
+            for line in p.stdout: print(line, end="", flush=True); f.write(f"{time.time() - t0:7.1f} {line}"); f.flush()
+    reader = threading.Thread(target=copy, daemon=True); reader.start()
     try: code = p.wait(timeout=deadline)
     except subprocess.TimeoutExpired:
         print(f"deadline of {deadline} s reached: stopping; finished pairs are kept and a rerun resumes", flush=True)
         os.killpg(p.pid, signal.SIGTERM); code = p.wait()
+    reader.join(timeout=10)
     return code, time.time() - t0
 
 
 def speedup(a):
+    "The same benchmark on one GPU, then on every GPU, each into a fresh folder (one call: both must fit the deadline)."
     import torch
-    n = torch.cuda.device_count()
-    one = launch(Path(a.out) / "one_gpu", "0", a.processes_per_gpu, a.deadline, env={"CUDA_VISIBLE_DEVICES": "0"})
-    every = launch(Path(a.out) / f"{n}_gpus", "0", a.processes_per_gpu * n, a.deadline)
-    r = {"gpus": n, "processes_per_gpu": a.processes_per_gpu, "one_gpu_s": round(one[1], 1), f"{n}_gpus_s": round(every[1], 1),
-         "speedup": round(one[1] / every[1], 2), "exit_codes": [one[0], every[0]], "gpu": torch.cuda.get_device_name(0)}
+    n, out = torch.cuda.device_count(), Path(a.out)
+    runs = {}
+    for gpus in (1, n):
+        folder = out / f"{gpus}_gpus"; folder.mkdir(parents=True, exist_ok=True)
+        code, seconds = launch(folder, a.seeds, a.processes_per_gpu * gpus, a.deadline, log=folder / "launch.log",
+                               env={"CUDA_VISIBLE_DEVICES": ",".join(map(str, range(gpus)))})
+        runs[gpus] = (code, round(seconds, 1), in_run_seconds(folder / "launch.log"))
+    same = (out / "1_gpus/scores.json").is_file() and (out / "1_gpus/scores.json").read_bytes() == (out / f"{n}_gpus/scores.json").read_bytes()
+    r = {"gpus": n, "processes_per_gpu": a.processes_per_gpu, "one_gpu_s": runs[1][1], f"{n}_gpus_s": runs[n][1],
+         "speedup": round(runs[1][1] / runs[n][1], 2), "exit_codes": [runs[1][0], runs[n][0]], "gpu": torch.cuda.get_device_name(0),
+         "cpus": os.cpu_count(), "one_gpu_in_run_s": runs[1][2], f"{n}_gpus_in_run_s": runs[n][2], "scores_identical": same,
+         "seeds": a.seeds}
     Path(a.out, "speedup.json").write_text(json.dumps(r, indent=1))
     print(json.dumps(r))
 
 
+def in_run_seconds(log: Path):
+    "run_bench's own seconds (its last line: 'wrote ... in N s'), without the launcher's start and end."
+    found = re.findall(r"claims\.json in (\d+) s", log.read_text()) if log.is_file() else []
+    return int(found[-1]) if found else None
+
+
 def run(a):
-    t0 = time.time()
-    code, _ = launch(a.out, a.seeds, a.processes, a.deadline, a.epochs)
-    out = Path(a.out)
+    import torch
+    t0, out = time.time(), Path(a.out)
+    gpus = a.gpus or torch.cuda.device_count()
+    env = {"CUDA_VISIBLE_DEVICES": ",".join(map(str, range(gpus)))} if a.gpus else None
+    out.mkdir(parents=True, exist_ok=True); log = out / "launch.log"
+    code, seconds = launch(a.out, a.seeds, a.processes, a.deadline, a.epochs, env=env, log=log)
     done = sorted(out.glob("concepts/seed_*/*/result.json"))
     print(f"{len(done)} (concept, seed) results after {time.time() - t0:.0f} s (exit code {code})", flush=True)
     with tarfile.open(a.pack, "w:gz") as tar:
@@ -58,8 +84,11 @@ def run(a):
             for f in sorted(out.glob(f"concepts/seed_0/{c}/*.png")): tar.add(f, str(f.relative_to(out)))
         for name in ("report.md", "scores.json", "intervals.json", "claims.json"):
             if (out / name).is_file(): tar.add(out / name, name)
-        info = tarfile.TarInfo("timing.json"); blob = json.dumps({"seconds": round(time.time() - t0, 1), "pairs": len(done),
-                                                                  "processes": a.processes, "seeds": a.seeds}).encode()
+        if log.is_file(): tar.add(log, "launch.log")
+        info = tarfile.TarInfo("timing.json"); blob = json.dumps({
+            "seconds": round(time.time() - t0, 1), "launch_s": round(seconds, 1), "in_run_s": in_run_seconds(log), "exit_code": code,
+            "pairs": len(done), "processes": a.processes, "seeds": a.seeds, "gpus": gpus,
+            "gpu": torch.cuda.get_device_name(0) if gpus else None, "cpus": os.cpu_count()}).encode()
         info.size = len(blob); tar.addfile(info, io.BytesIO(blob))
     print(f"packed into {a.pack} ({os.path.getsize(a.pack) / 2 ** 20:.1f} MiB)")
 
@@ -121,10 +150,11 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run"); r.add_argument("--out", default="out/toy20"); r.add_argument("--seeds", default="0,1,2")
     r.add_argument("--processes", type=int, default=15)
+    r.add_argument("--gpus", type=int, default=None, help="use only the first N GPUs (default: every one)")
     r.add_argument("--epochs", type=int, default=None); r.add_argument("--deadline", type=float, default=540)
     r.add_argument("--pack", required=True)
     sp = sub.add_parser("speedup"); sp.add_argument("--out", default="out/speedup"); sp.add_argument("--processes-per-gpu", type=int, default=15)
-    sp.add_argument("--deadline", type=float, default=280)
+    sp.add_argument("--seeds", default="0"); sp.add_argument("--deadline", type=float, default=280)
     m = sub.add_parser("merge"); m.add_argument("archives", nargs="+"); m.add_argument("--into", default="nbs/results/toy20")
     a = ap.parse_args()
     {"run": run, "speedup": speedup, "merge": merge}[a.cmd](a)
