@@ -498,73 +498,6 @@ def fact_items(sentence: str,  # one `info` or `extra_info` sentence, e.g. "<bo>
         return [(q.format(c=g["c"], kind=g.get("kind")), answer) for q in phrasings[kind]]
     return []
 
-# %% ../nbs/06_data.ipynb #b3330e91
-@patch
-def _questions(self: UniCTokensData, c: str, kind: str) -> list:
-    qs = [x.question for x in self.recognitions(c, kind)]
-    return qs or [q.format(c=c) for q in REC_QUESTIONS]
-
-@patch
-def derive_training_data(self: UniCTokensData, concept: str,
-                         stage: int,  # 1: understanding only; 2, 3: + t2i samples
-                         seed: int = 0,  # which random negatives
-                         prefer_existing: bool = True,  # read showo_training_data_stage_N/<c>.json when present
-                         t2i_images: str = "all"  # t2i pictures: "all", "cropped" (the release's stage 2) or "train" (its stage 3)
-                        ) -> StageData:
-    "The stage's mmu (and t2i) samples for `concept`."
-    if stage not in (1, 2, 3): raise ValueError(f"stage must be 1, 2 or 3, got {stage}")
-    if t2i_images not in ("all", "cropped", "train"): raise ValueError(f"t2i_images must be 'all', 'cropped' or 'train', got {t2i_images!r}")
-    c, rng, info = concept, random.Random(seed), self.info(concept)
-    pics = {"all": lambda: self.train_images(c) + self.cropped_images(c), "train": lambda: self.train_images(c),
-            "cropped": lambda: self.cropped_images(c)}[t2i_images]() if stage > 1 else []
-    if stage > 1 and not pics:
-        where = self.concept_dir(c, "train") / ("cropped" if t2i_images == "cropped" else "")
-        raise DataError([Problem(str(where), f"{t2i_images} pictures", f"pictures for stage {stage}'s t2i samples", "none")])
-    t2i = [{"image": str(p), "prompt": f"A photo of <{c}>."} for p in pics]
-    existing = self.path(f"showo_training_data_stage_{stage}", f"{c}.json")
-    if prefer_existing and existing.is_file():
-        items, problems = read_json(existing), []
-        parse_qa_file(items, existing, None, problems)  # checks every item's shape
-        if problems: raise DataError(problems)
-        return StageData(items, t2i, f"read {existing}")
-    train, pos_q, neg_q = self.train_images(c), self._questions(c, "positive"), self._questions(c, "random")
-    mmu = [conversation_item(x.image or self.black_image(), x.question, x.answer) for x in self.conversations(c)]
-    mmu += [conversation_item(p, pos_q[i % len(pos_q)], YES) for i, p in enumerate(train)]
-    randoms = rng.sample(self.random_images(), min(len(train), len(self.random_images())))
-    mmu += [conversation_item(p, neg_q[i % len(neg_q)], NO) for i, p in enumerate(randoms)]
-    mmu += [conversation_item(p, pos_q[i % len(pos_q)], NO) for i, (p, _) in enumerate(self.negatives(c))]
-    black = self.black_image()
-    mmu.append(conversation_item(black, f"What is <{c}>?", info.info))
-    if info.extra_info: mmu.append(conversation_item(black, f"What else do you know about <{c}>?", " ".join(info.extra_info)))
-    for sentence in (info.info, *info.extra_info):  # each fact of a known form, asked on its own in several phrasings
-        mmu += [conversation_item(black, q, a) for q, a in fact_items(sentence)]
-    return StageData(mmu, t2i, "derived from the raw files")
-
-# %% ../nbs/06_data.ipynb #f3810784
-_DB_COMMON = ["a {} in the jungle", "a {} in the snow", "a {} on the beach", "a {} on a cobblestone street",
-              "a {} on top of pink fabric", "a {} on top of a wooden floor", "a {} with a city in the background",
-              "a {} with a mountain in the background", "a {} with a blue house in the background",
-              "a {} on top of a purple rug in a forest"]
-_DB_STYLE = ["a red {}", "a purple {}", "a shiny {}", "a wet {}", "a cube shaped {}"]
-DREAMBOOTH_PROMPTS = {  # the DreamBooth dataset's evaluation prompts (Ruiz et al. 2023), 25 per kind
-    "object": _DB_COMMON + ["a {} with a wheat field in the background", "a {} with a tree and autumn leaves in the background",
-                            "a {} with the Eiffel Tower in the background", "a {} floating on top of water",
-                            "a {} floating in an ocean of milk", "a {} on top of green grass with sunflowers around it",
-                            "a {} on top of a mirror", "a {} on top of the sidewalk in a crowded street",
-                            "a {} on top of a dirt road", "a {} on top of a white rug"] + _DB_STYLE,
-    "live_subject": _DB_COMMON + ["a {} wearing a red hat", "a {} wearing a santa hat", "a {} wearing a rainbow scarf",
-                                  "a {} wearing a black top hat and a monocle", "a {} in a chef outfit",
-                                  "a {} in a firefighter outfit", "a {} in a police outfit", "a {} wearing pink glasses",
-                                  "a {} wearing a yellow shirt", "a {} in a purple wizard outfit"] + _DB_STYLE}
-
-@dataclass
-class TestData:
-    "UnifyBench inputs for one concept."
-    items: list  # release-format items with "type": rec / vqa / text_only
-    conditions: list  # knowledge-driven t2i prompts (with <c>)
-    prompts: list  # DreamBooth prompts (with <c>) for CLIP-I / CLIP-T
-    source: str
-
 # %% ../nbs/06_data.ipynb #8386c72a
 @patch
 def _resolve_images(self: UniCTokensData, items: list, path: Path) -> list:
@@ -604,6 +537,73 @@ def derive_test_data(self: UniCTokensData, concept: str,
     items += [conversation_item(x.image, x.question, x.answer, "vqa") for x in self.vqa(c)]
     items += [conversation_item(self.black_image(), x.question, x.answer, "text_only") for x in self.text_only(c)]
     return TestData(items, conditions, prompts, "derived from the raw files")
+
+# %% ../nbs/06_data.ipynb #b3330e91
+@patch
+def _questions(self: UniCTokensData, c: str, kind: str) -> list:
+    qs = [x.question for x in self.recognitions(c, kind)]
+    return qs or [q.format(c=c) for q in REC_QUESTIONS]
+
+@patch
+def derive_training_data(self: UniCTokensData, concept: str,
+                         stage: int,  # 1: understanding only; 2, 3: + t2i samples
+                         seed: int = 0,  # which random negatives
+                         prefer_existing: bool = True,  # read showo_training_data_stage_N/<c>.json when present
+                         t2i_images: str = "all"  # t2i pictures: "all", "cropped" (the release's stage 2) or "train" (its stage 3)
+                        ) -> StageData:
+    "The stage's mmu (and t2i) samples for `concept`."
+    if stage not in (1, 2, 3): raise ValueError(f"stage must be 1, 2 or 3, got {stage}")
+    if t2i_images not in ("all", "cropped", "train"): raise ValueError(f"t2i_images must be 'all', 'cropped' or 'train', got {t2i_images!r}")
+    c, rng, info = concept, random.Random(seed), self.info(concept)
+    pics = {"all": lambda: self.train_images(c) + self.cropped_images(c), "train": lambda: self.train_images(c),
+            "cropped": lambda: self.cropped_images(c)}[t2i_images]() if stage > 1 else []
+    if stage > 1 and not pics:
+        where = self.concept_dir(c, "train") / ("cropped" if t2i_images == "cropped" else "")
+        raise DataError([Problem(str(where), f"{t2i_images} pictures", f"pictures for stage {stage}'s t2i samples", "none")])
+    t2i = [{"image": str(p), "prompt": f"A photo of <{c}>."} for p in pics]
+    existing = self.path(f"showo_training_data_stage_{stage}", f"{c}.json")
+    if prefer_existing and existing.is_file():
+        items, problems = read_json(existing), []
+        parse_qa_file(items, existing, None, problems)  # checks every item's shape
+        if problems: raise DataError(problems)
+        return StageData(self._resolve_images(items, existing), t2i, f"read {existing}")  # relative paths: inside the root
+    train, pos_q, neg_q = self.train_images(c), self._questions(c, "positive"), self._questions(c, "random")
+    mmu = [conversation_item(x.image or self.black_image(), x.question, x.answer) for x in self.conversations(c)]
+    mmu += [conversation_item(p, pos_q[i % len(pos_q)], YES) for i, p in enumerate(train)]
+    randoms = rng.sample(self.random_images(), min(len(train), len(self.random_images())))
+    mmu += [conversation_item(p, neg_q[i % len(neg_q)], NO) for i, p in enumerate(randoms)]
+    mmu += [conversation_item(p, pos_q[i % len(pos_q)], NO) for i, (p, _) in enumerate(self.negatives(c))]
+    black = self.black_image()
+    mmu.append(conversation_item(black, f"What is <{c}>?", info.info))
+    if info.extra_info: mmu.append(conversation_item(black, f"What else do you know about <{c}>?", " ".join(info.extra_info)))
+    for sentence in (info.info, *info.extra_info):  # each fact of a known form, asked on its own in several phrasings
+        mmu += [conversation_item(black, q, a) for q, a in fact_items(sentence)]
+    return StageData(mmu, t2i, "derived from the raw files")
+
+# %% ../nbs/06_data.ipynb #f3810784
+_DB_COMMON = ["a {} in the jungle", "a {} in the snow", "a {} on the beach", "a {} on a cobblestone street",
+              "a {} on top of pink fabric", "a {} on top of a wooden floor", "a {} with a city in the background",
+              "a {} with a mountain in the background", "a {} with a blue house in the background",
+              "a {} on top of a purple rug in a forest"]
+_DB_STYLE = ["a red {}", "a purple {}", "a shiny {}", "a wet {}", "a cube shaped {}"]
+DREAMBOOTH_PROMPTS = {  # the DreamBooth dataset's evaluation prompts (Ruiz et al. 2023), 25 per kind
+    "object": _DB_COMMON + ["a {} with a wheat field in the background", "a {} with a tree and autumn leaves in the background",
+                            "a {} with the Eiffel Tower in the background", "a {} floating on top of water",
+                            "a {} floating in an ocean of milk", "a {} on top of green grass with sunflowers around it",
+                            "a {} on top of a mirror", "a {} on top of the sidewalk in a crowded street",
+                            "a {} on top of a dirt road", "a {} on top of a white rug"] + _DB_STYLE,
+    "live_subject": _DB_COMMON + ["a {} wearing a red hat", "a {} wearing a santa hat", "a {} wearing a rainbow scarf",
+                                  "a {} wearing a black top hat and a monocle", "a {} in a chef outfit",
+                                  "a {} in a firefighter outfit", "a {} in a police outfit", "a {} wearing pink glasses",
+                                  "a {} wearing a yellow shirt", "a {} in a purple wizard outfit"] + _DB_STYLE}
+
+@dataclass
+class TestData:
+    "UnifyBench inputs for one concept."
+    items: list  # release-format items with "type": rec / vqa / text_only
+    conditions: list  # knowledge-driven t2i prompts (with <c>)
+    prompts: list  # DreamBooth prompts (with <c>) for CLIP-I / CLIP-T
+    source: str
 
 # %% ../nbs/06_data.ipynb #5f0f7a09
 def image_transform(im: Image.Image, resolution: int,
