@@ -9,10 +9,11 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['EXPECTED', 'tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'cmd_pretrain_toy',
-           'CLIError', 'positive_int', 'positive_float', 'seed_int', 'stage_list', 'check_device', 'writable_dir',
-           'concept_folders', 'check_prompt', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval',
-           'build_parser', 'run', 'main']
+__all__ = ['PHOTO_SUFFIXES', 'MIN_PHOTOS', 'MIN_PHOTO_SIDE', 'MAX_PHOTO_PIXELS', 'CATEGORY_WORDS', 'EXPECTED', 'tiny_backbone',
+           'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'check_photos', 'read_facts',
+           'new_concept', 'cmd_concept_new', 'cmd_pretrain_toy', 'CLIError', 'positive_int', 'positive_float',
+           'seed_int', 'stage_list', 'check_device', 'writable_dir', 'concept_folders', 'check_prompt', 'cmd_train',
+           'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval', 'build_parser', 'run', 'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -82,6 +83,178 @@ def cmd_toyworld(a: argparse.Namespace) -> Path:
     root = make_world(a.dir, seed=a.seed)
     print(f"wrote the toy world (seed {a.seed}) to {root} in {time.perf_counter() - t0:.1f} s")
     return root
+
+# %% ../nbs/11_cli.ipynb #d666e2c1
+import random
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+MIN_PHOTOS = 4  # at least 3 to learn from and 1 to test on
+MIN_PHOTO_SIDE = 64  # pixels: smaller is a thumbnail or a broken export
+MAX_PHOTO_PIXELS = 40_000_000  # 40 megapixels: larger is more likely a scan or a decompression bomb than a photo
+CATEGORY_WORDS = {"person": ("person", "man", "woman", "boy", "girl", "child", "baby", "kid", "human"),
+                  "animal": ("dog", "cat", "bird", "rabbit", "horse", "fish", "hamster", "parrot", "cow", "sheep", "pig", "duck")}
+
+def check_photos(folder) -> tuple:
+    "`(usable, rejected)`: usable photo paths in name order, and `{file name: why not}` for everything else in `folder`."
+    # shortest names first, so that of two copies the one called "IMG_3.png" is kept and "IMG_3 copy.png" is the duplicate
+    import hashlib
+    from PIL import Image, ImageOps
+    folder, usable, rejected, seen = Path(folder), [], {}, {}
+    for p in sorted(folder.iterdir(), key=lambda p: (len(p.name), p.name)):
+        if p.is_dir(): rejected[p.name] = "a folder (photos are read from the top level only)"; continue
+        if p.suffix.lower() not in PHOTO_SUFFIXES: rejected[p.name] = f"not a photo (suffix {p.suffix or 'none'}; expected {', '.join(PHOTO_SUFFIXES)})"; continue
+        try:
+            with Image.open(p) as im:
+                w, h = im.size
+                if w * h > MAX_PHOTO_PIXELS: rejected[p.name] = f"huge ({w} x {h}; at most {MAX_PHOTO_PIXELS // 10 ** 6} megapixels)"; continue
+                rgb = ImageOps.exif_transpose(im).convert("RGB")
+        except Exception as e: rejected[p.name] = f"unreadable ({type(e).__name__}: {str(e)[:80]})"; continue
+        if min(rgb.size) < MIN_PHOTO_SIDE: rejected[p.name] = f"tiny ({rgb.width} x {rgb.height}; at least {MIN_PHOTO_SIDE} pixels a side)"; continue
+        key = hashlib.sha256(rgb.tobytes() + repr(rgb.size).encode()).hexdigest()
+        if key in seen: rejected[p.name] = f"duplicate of {seen[key]} (the same pixels)"; continue
+        seen[key] = p.name; usable.append(p)
+    return sorted(usable, key=lambda p: p.name), dict(sorted(rejected.items()))
+
+def read_facts(path, name: str) -> list:
+    "The facts of a facts file (one per line; blank lines and lines starting with # skipped), each about `<name>`."
+    from unictokens.data import DataError, Problem
+    path, facts, problems = Path(path), [], []
+    try: lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e: raise CLIError(f"--facts {path}: cannot read it ({e}); give a UTF-8 text file, one fact per line")
+    for i, line in enumerate(lines, 1):
+        s = line.strip()
+        if not s or s.startswith("#"): continue
+        if f"<{name}>" not in s:
+            problems.append(Problem(str(path), f"line {i}", f"a sentence about <{name}> (write the name as <{name}>)", s[:60])); continue
+        facts.append(s if s.endswith((".", "!", "?")) else s + ".")
+    if problems: raise DataError(problems)
+    return facts
+
+
+# %% ../nbs/11_cli.ipynb #7045ff27
+def _save_photo(src: Path, dst: Path, size: int, square: bool = False):
+    "`src` as an upright RGB PNG at `dst`, its short side at most `size`; `square`: its centre square only."
+    from PIL import Image, ImageOps
+    with Image.open(src) as im: im = ImageOps.exif_transpose(im).convert("RGB")
+    if square:
+        s = min(im.size); left, top = (im.width - s) // 2, (im.height - s) // 2
+        im = im.crop((left, top, left + s, top + s))
+    if min(im.size) > size:
+        k = size / min(im.size); im = im.resize((max(1, round(im.width * k)), max(1, round(im.height * k))), Image.BICUBIC)
+    dst.parent.mkdir(parents=True, exist_ok=True); im.save(dst)
+
+def _guess_category(class_word: str) -> str:
+    return next((cat for cat, words in CATEGORY_WORDS.items() if class_word.lower() in words), "object")
+
+def _add_to_list(obj, name: str, category: str):
+    "`concepts_list.json`'s content with `name` added under `category` (its list or dict form kept)."
+    from unictokens.data import _CATEGORIES
+    if obj is None: return {category: [name]}
+    if isinstance(obj, list): return obj + [name]
+    key = next((k for k in obj if _CATEGORIES.get(k.lower()) == category), category)
+    return {**obj, key: list(obj.get(key, [])) + [name]}
+
+def new_concept(root,  # the dataset (created if needed)
+                name: str,  # the concept, written <name> in prompts
+                photos,  # folder of its photos
+                class_word: str,  # e.g. "dog"
+                facts: list,  # sentences about <name> the photos need not show, e.g. "<bo> has a red hat."
+                category: str | None = None,  # person, animal or object (None: from the class word, and said)
+                info: str | None = None,  # what the photos show (default "<name> is a CLASS.")
+                n_test: int | None = None,  # photos kept for UnifyBench (default: a fifth, at least 1)
+                size: int = 512,  # short side of the written pictures at most
+                seed: int = 0,  # which photos are kept for testing
+                log=print) -> dict:
+    "Write concept `name` into the dataset at `root` in the release layout, with its derived training and test data, validated."
+    from unictokens.checkpoints import write_json
+    from unictokens.data import (UniCTokensData, DataError, REC_QUESTIONS, concept_name_problem, fact_items, list_images, read_json,
+                                 _FACT_FORMS)
+    from unictokens import toyworld as tw
+    from PIL import Image
+    if (p := concept_name_problem(name, "NAME")): raise CLIError(f"concept name {name!r}: expected {p.expected}")
+    if not class_word or not class_word.strip(): raise CLIError("--class is empty: say what the concept is, e.g. --class dog")
+    if category is None:
+        category = _guess_category(class_word); log(f"category {category} (from the class word {class_word!r}; --category to change it)")
+    if category not in ("person", "animal", "object"): raise CLIError(f"--category {category}: choose person, animal or object")
+    root = writable_dir(root, "--data-root")
+    listing = read_json(root / "concepts_list.json", required=False)
+    known = UniCTokensData(root).concepts() if listing is not None else []
+    there = [str(d) for d in (root / "concept" / "train" / name, root / "concept" / "test" / name) if d.exists()]
+    if name in known or there:
+        raise CLIError(f"{root}: a concept {name!r} is already there ({', '.join(there) or 'concepts_list.json'}); "
+                       f"choose another name, or remove it first")
+    usable, rejected = check_photos(photos)
+    for f, why in rejected.items(): log(f"  not used: {f}: {why}")
+    k = n_test or max(1, round(len(usable) / 5))
+    if len(usable) < max(MIN_PHOTOS, k + 3):
+        raise CLIError(f"--photos {photos}: {len(usable)} usable photo(s) of {len(usable) + len(rejected)} ({len(rejected)} not used, "
+                       f"listed above); {max(MIN_PHOTOS, k + 3)} are needed ({k} to test on, at least 3 to learn from): add photos")
+    order = list(usable); random.Random(seed).shuffle(order)
+    test, train = sorted(order[:k]), sorted(order[k:])
+    stage = root / f".new-{name}"  # built aside, moved into place whole: a killed run leaves no half concept
+    shutil.rmtree(stage, ignore_errors=True)
+    tr, te = stage / "train", stage / "test"
+    for i, p in enumerate(train):
+        _save_photo(p, tr / f"{i}.png", size); _save_photo(p, tr / "cropped" / f"{i}.png", size, square=True)
+    for i, p in enumerate(test): _save_photo(p, te / f"{i}.png", size)
+    (tr / "negative_example").mkdir()
+    c, test_phrasings = f"<{name}>", {kind: (q,) for kind, q in tw.TEXT_ONLY_TEST_PHRASINGS.items()}
+    write_json({"class": class_word.strip(), "info": info or f"{c} is a {class_word.strip()}.", "extra_info": facts,
+                "conversation_type": category}, tr / "info.json")
+    write_json({}, tr / "conversations.json")
+    for kind in ("positive", "random"):  # the three questions the toy world lists too, so the concept can be tried on the toy backbone
+        write_json([q.format(c=name) for q in REC_QUESTIONS[:3]], tr / f"{kind}_recognitions.json")
+    asked = [(f, qa) for f in facts for qa in fact_items(f, test_phrasings)]
+    write_json([{"query": q, "answer": a} for _, (q, a) in asked], te / "text_only.json")
+    write_json({}, te / "vqa.json")
+    kinds = [m["kind"] for f in facts if (m := _FACT_FORMS["accessory_colour"].fullmatch(f.strip()))]
+    conditions = [f"A photo of {c}."] + [f"A photo of {c} wearing its {kind}." for kind in dict.fromkeys(kinds)]
+    write_json(conditions, te / "t2i_conditions.json")
+    notes = []
+    if not (root / "black_512x512.png").is_file(): Image.new("RGB", (512, 512)).save(root / "black_512x512.png")
+    if not list_images(root / "random_images"):
+        rng = random.Random(f"random-images-{seed}")
+        for i in range(40): tw._save(tw.render(tw.random_scene(rng)), root / "random_images" / f"{i}.png")
+        notes.append(f"{root / 'random_images'} was empty: 40 toy-world pictures were written as random negatives; "
+                     f"for real photos, replace them with real photos of other things")
+    for split, src in (("train", tr), ("test", te)):
+        (root / "concept" / split).mkdir(parents=True, exist_ok=True); os.replace(src, root / "concept" / split / name)
+    shutil.rmtree(stage, ignore_errors=True)
+    write_json(_add_to_list(listing, name, category), root / "concepts_list.json")
+    table = read_json(root / "concept" / "train" / "train_images.json", required=False)
+    if isinstance(table, dict): write_json({**table, name: [f"{i}.png" for i in range(len(train))]}, root / "concept" / "train" / "train_images.json")
+    data = UniCTokensData(root)
+    problems = data.validate(name)
+    if problems: raise DataError(problems)
+    rel = lambda items: [{**x, "image": os.path.relpath(x["image"], root)} for x in items]
+    mmu = data.derive_training_data(name, 1, prefer_existing=False).mmu
+    for s in (1, 3): write_json(rel(mmu), root / f"showo_training_data_stage_{s}" / f"{name}.json")  # stages 1-2 read 1, stage 3 reads 3
+    write_json(rel(data.derive_test_data(name, prefer_existing=False).items), root / "test_data" / f"{name}.json")
+    notes += [f"no attribute dialogues (conversations.json is empty; the release's were written by a captioning model): add "
+              f"{{\"0.png\": [{{\"query\": ..., \"answer\": ...}}]}} entries to teach more than recognition and facts",
+              "no hard negatives (negative_example/ is empty): add photos of similar-looking things, with score.json",
+              "no VQA test questions (vqa.json is empty): add questions about the test photos to score VQA"]
+    unasked = [f for f in facts if not fact_items(f, test_phrasings)]
+    if unasked: notes.append(f"{len(unasked)} fact(s) of no known form are learned (recited) but not asked in text_only.json: {unasked}")
+    report = {"concept": name, "root": str(root), "class": class_word.strip(), "category": category, "train": [p.name for p in train],
+              "test": [p.name for p in test], "not_used": rejected, "facts": facts, "text_only": len(asked), "conditions": conditions,
+              "training_items": len(mmu), "notes": notes}
+    write_json(report, root / "concept" / "train" / name / "new_concept.json")
+    log(f"wrote <{name}> ({class_word}, {category}) into {root}: {len(train)} training and {len(test)} test photo(s), "
+        f"{len(facts)} fact(s) ({len(asked)} test question(s)), {len(mmu)} training items; {len(rejected)} file(s) not used")
+    for n in notes: log(f"  note: {n}")
+    return report
+
+
+# %% ../nbs/11_cli.ipynb #215967a7
+def cmd_concept_new(a: argparse.Namespace) -> dict:
+    "Write a new concept from a folder of photos and a facts file into a dataset."
+    if not Path(a.photos).is_dir(): raise CLIError(f"--photos {a.photos}: no such folder; give the folder that holds the concept's photos")
+    if a.facts and not Path(a.facts).is_file(): raise CLIError(f"--facts {a.facts}: no such file; give a text file, one fact per line")
+    facts = read_facts(a.facts, a.name) if a.facts else []
+    r = new_concept(a.data_root, a.name, a.photos, a.class_word, facts, a.category, a.info, a.test_photos, a.size, a.seed)
+    print(f"next: unictokens train --concept {a.name} --data-root {a.data_root}")
+    return r
+
 
 # %% ../nbs/11_cli.ipynb #1510e782
 def cmd_pretrain_toy(a: argparse.Namespace) -> dict:
@@ -356,6 +529,20 @@ def build_parser() -> argparse.ArgumentParser:
     wm = wsub.add_parser("make", help="write a toy dataset in the UniCTokens layout")
     wm.add_argument("dir", help="output folder"); wm.add_argument("--seed", type=seed_int, default=0)
     wm.set_defaults(func=cmd_toyworld)
+    co = sub.add_parser("concept", help="make a concept of your own")
+    cosub = co.add_subparsers(dest="action", required=True)
+    cn = cosub.add_parser("new", help="a concept from a folder of photos and a facts file, in the release layout")
+    cn.add_argument("name", help="the concept's name, written <name> in prompts (letters, digits, _ or -)")
+    cn.add_argument("--photos", required=True, help="folder of its photos (about 10; unusable ones are listed and left out)")
+    cn.add_argument("--class", dest="class_word", required=True, help="what it is, e.g. dog")
+    cn.add_argument("--facts", default=None, help="text file, one fact per line, each about <name> (e.g. '<bo> has a red hat.')")
+    cn.add_argument("--data-root", required=True, help="the dataset to add it to (created if needed)")
+    cn.add_argument("--category", default=None, choices=["person", "animal", "object"], help="default: from the class word")
+    cn.add_argument("--info", default=None, help="what the photos show (default '<name> is a CLASS.')")
+    cn.add_argument("--test-photos", type=positive_int, default=None, help="photos kept for UnifyBench (default: a fifth)")
+    cn.add_argument("--size", type=positive_int, default=512, help="short side of the written pictures at most (default 512)")
+    cn.add_argument("--seed", type=seed_int, default=0, help="which photos are kept for testing")
+    cn.set_defaults(func=cmd_concept_new)
     pt = sub.add_parser("pretrain-toy", help="pretrain the toy backbone (a GPU run) and write its assets")
     pt.add_argument("out"); pt.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     pt.add_argument("--seed", type=seed_int, default=0); pt.add_argument("--smoke", action="store_true", help="a few steps only")
