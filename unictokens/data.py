@@ -512,32 +512,6 @@ def _resolve_images(self: UniCTokensData, items: list, path: Path) -> list:
     if problems: raise DataError(problems)
     return out
 
-@patch
-def derive_test_data(self: UniCTokensData, concept: str,
-                     n_other: int = 2,  # test images of each other concept used as negatives
-                     seed: int = 0, prefer_existing: bool = True) -> TestData:
-    "rec / vqa / text_only items, knowledge-driven conditions and DreamBooth prompts for `concept`."
-    c, rng = concept, random.Random(seed)
-    cat = self.concept_categories().get(c) or self.info(c).conversation_type
-    kind = "object" if cat == "object" else "live_subject"
-    prompts = [p.format(f"<{c}>") for p in DREAMBOOTH_PROMPTS[kind]]
-    conditions = self.t2i_conditions(c)[1:]
-    existing = self.path("test_data", f"{c}.json")
-    if prefer_existing and existing.is_file():
-        items, problems = read_json(existing), []
-        parse_qa_file(items, existing, None, problems)
-        _expect(isinstance(items, list) and all(isinstance(x, dict) and "type" in x for x in items), problems, existing, "items", "items with a 'type'", "")
-        if problems: raise DataError(problems)
-        return TestData(self._resolve_images(items, existing), conditions, prompts, f"read {existing}")
-    q = REC_QUESTIONS[0].format(c=c)
-    items = [conversation_item(p, q, YES, "rec") for p in self.test_images(c)]
-    for other in self.concepts():
-        if other != c: items += [conversation_item(p, q, NO, "rec") for p in rng.sample(self.test_images(other), min(n_other, len(self.test_images(other))))]
-    items += [conversation_item(p, q, NO, "rec") for p, _ in self.negatives(c)]
-    items += [conversation_item(x.image, x.question, x.answer, "vqa") for x in self.vqa(c)]
-    items += [conversation_item(self.black_image(), x.question, x.answer, "text_only") for x in self.text_only(c)]
-    return TestData(items, conditions, prompts, "derived from the raw files")
-
 # %% ../nbs/06_data.ipynb #b3330e91
 @patch
 def _questions(self: UniCTokensData, c: str, kind: str) -> list:
@@ -604,6 +578,33 @@ class TestData:
     conditions: list  # knowledge-driven t2i prompts (with <c>)
     prompts: list  # DreamBooth prompts (with <c>) for CLIP-I / CLIP-T
     source: str
+
+# %% ../nbs/06_data.ipynb #6c11708e
+@patch
+def derive_test_data(self: UniCTokensData, concept: str,
+                     n_other: int = 2,  # test images of each other concept used as negatives
+                     seed: int = 0, prefer_existing: bool = True) -> TestData:
+    "rec / vqa / text_only items, knowledge-driven conditions and DreamBooth prompts for `concept`."
+    c, rng = concept, random.Random(seed)
+    cat = self.concept_categories().get(c) or self.info(c).conversation_type
+    kind = "object" if cat == "object" else "live_subject"
+    prompts = [p.format(f"<{c}>") for p in DREAMBOOTH_PROMPTS[kind]]
+    conditions = self.t2i_conditions(c)[1:]
+    existing = self.path("test_data", f"{c}.json")
+    if prefer_existing and existing.is_file():
+        items, problems = read_json(existing), []
+        parse_qa_file(items, existing, None, problems)
+        _expect(isinstance(items, list) and all(isinstance(x, dict) and "type" in x for x in items), problems, existing, "items", "items with a 'type'", "")
+        if problems: raise DataError(problems)
+        return TestData(self._resolve_images(items, existing), conditions, prompts, f"read {existing}")
+    q = REC_QUESTIONS[0].format(c=c)
+    items = [conversation_item(p, q, YES, "rec") for p in self.test_images(c)]
+    for other in self.concepts():
+        if other != c: items += [conversation_item(p, q, NO, "rec") for p in rng.sample(self.test_images(other), min(n_other, len(self.test_images(other))))]
+    items += [conversation_item(p, q, NO, "rec") for p, _ in self.negatives(c)]
+    items += [conversation_item(x.image, x.question, x.answer, "vqa") for x in self.vqa(c)]
+    items += [conversation_item(self.black_image(), x.question, x.answer, "text_only") for x in self.text_only(c)]
+    return TestData(items, conditions, prompts, "derived from the raw files")
 
 # %% ../nbs/06_data.ipynb #5f0f7a09
 def image_transform(im: Image.Image, resolution: int,
