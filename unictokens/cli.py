@@ -9,11 +9,11 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['PHOTO_SUFFIXES', 'MIN_PHOTOS', 'MIN_PHOTO_SIDE', 'MAX_PHOTO_PIXELS', 'CATEGORY_WORDS', 'EXPECTED', 'tiny_backbone',
-           'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'check_photos', 'read_facts',
-           'new_concept', 'cmd_concept_new', 'cmd_pretrain_toy', 'CLIError', 'positive_int', 'positive_float',
-           'seed_int', 'stage_list', 'check_device', 'writable_dir', 'concept_folders', 'check_prompt', 'cmd_train',
-           'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval', 'build_parser', 'run', 'main']
+__all__ = ['MIN_PHOTOS', 'MIN_PHOTO_SIDE', 'CATEGORY_WORDS', 'EXPECTED', 'tiny_backbone', 'save_images', 'cmd_tiny_generate',
+           'cmd_validate', 'cmd_toyworld', 'check_photos', 'read_facts', 'new_concept', 'cmd_concept_new',
+           'cmd_pretrain_toy', 'CLIError', 'positive_int', 'positive_float', 'seed_int', 'stage_list', 'check_device',
+           'writable_dir', 'concept_folders', 'check_prompt', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo',
+           'cmd_eval', 'build_parser', 'run', 'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -86,10 +86,9 @@ def cmd_toyworld(a: argparse.Namespace) -> Path:
 
 # %% ../nbs/11_cli.ipynb #d666e2c1
 import random
-PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+from .data import IMAGE_EXTS as PHOTO_SUFFIXES, MAX_PIXELS as MAX_PHOTO_PIXELS  # what the dataset reader accepts
 MIN_PHOTOS = 4  # at least 3 to learn from and 1 to test on
 MIN_PHOTO_SIDE = 64  # pixels: smaller is a thumbnail or a broken export
-MAX_PHOTO_PIXELS = 40_000_000  # 40 megapixels: larger is more likely a scan or a decompression bomb than a photo
 CATEGORY_WORDS = {"person": ("person", "man", "woman", "boy", "girl", "child", "baby", "kid", "human"),
                   "animal": ("dog", "cat", "bird", "rabbit", "horse", "fish", "hamster", "parrot", "cow", "sheep", "pig", "duck")}
 
@@ -97,16 +96,17 @@ def check_photos(folder) -> tuple:
     "`(usable, rejected)`: usable photo paths in name order, and `{file name: why not}` for everything else in `folder`."
     # shortest names first, so that of two copies the one called "IMG_3.png" is kept and "IMG_3 copy.png" is the duplicate
     import hashlib
-    from PIL import Image, ImageOps
+    from PIL import Image
+    from unictokens.data import DataError, load_image
     folder, usable, rejected, seen = Path(folder), [], {}, {}
     for p in sorted(folder.iterdir(), key=lambda p: (len(p.name), p.name)):
         if p.is_dir(): rejected[p.name] = "a folder (photos are read from the top level only)"; continue
         if p.suffix.lower() not in PHOTO_SUFFIXES: rejected[p.name] = f"not a photo (suffix {p.suffix or 'none'}; expected {', '.join(PHOTO_SUFFIXES)})"; continue
         try:
-            with Image.open(p) as im:
-                w, h = im.size
-                if w * h > MAX_PHOTO_PIXELS: rejected[p.name] = f"huge ({w} x {h}; at most {MAX_PHOTO_PIXELS // 10 ** 6} megapixels)"; continue
-                rgb = ImageOps.exif_transpose(im).convert("RGB")
+            with Image.open(p) as im: w, h = im.size  # the header only: a huge photo is never decoded
+            if w * h > MAX_PHOTO_PIXELS: rejected[p.name] = f"huge ({w} x {h}; at most {MAX_PHOTO_PIXELS // 10 ** 6} megapixels)"; continue
+            rgb = load_image(p)  # the dataset reader's decoding: upright, 16-bit and transparent pictures handled
+        except DataError as e: rejected[p.name] = f"unreadable ({e.problems[0].got[:80]})"; continue
         except Exception as e: rejected[p.name] = f"unreadable ({type(e).__name__}: {str(e)[:80]})"; continue
         if min(rgb.size) < MIN_PHOTO_SIDE: rejected[p.name] = f"tiny ({rgb.width} x {rgb.height}; at least {MIN_PHOTO_SIDE} pixels a side)"; continue
         key = hashlib.sha256(rgb.tobytes() + repr(rgb.size).encode()).hexdigest()
@@ -133,8 +133,9 @@ def read_facts(path, name: str) -> list:
 # %% ../nbs/11_cli.ipynb #7045ff27
 def _save_photo(src: Path, dst: Path, size: int, square: bool = False):
     "`src` as an upright RGB PNG at `dst`, its short side at most `size`; `square`: its centre square only."
-    from PIL import Image, ImageOps
-    with Image.open(src) as im: im = ImageOps.exif_transpose(im).convert("RGB")
+    from PIL import Image
+    from unictokens.data import load_image
+    im = load_image(src)
     if square:
         s = min(im.size); left, top = (im.width - s) // 2, (im.height - s) // 2
         im = im.crop((left, top, left + s, top + s))
