@@ -49,6 +49,8 @@ if __name__ == "__main__":
     ap.add_argument("--continue-lr", type=float, default=3e-4, help="Show-o's peak learning rate when going on (default 3e-4)")
     ap.add_argument("--showo-budget", type=float, default=None, help="seconds for Show-o (default: PretrainConfig.gpu's)")
     ap.add_argument("--workers", type=int, default=None, help="processes preparing batches (default: PretrainConfig's)")
+    ap.add_argument("--knowledge-share", type=float, default=None,
+                    help="of Show-o's captions of pictures with an accessory, the share giving its colour only as a fact (default: PretrainConfig's)")
     ap.add_argument("--stop-after", choices=PARTS, default=None, help="train up to this part and stop (the same command goes on)")
     a = ap.parse_args()
     out, src = Path(a.out), Path(a.src)
@@ -60,6 +62,7 @@ if __name__ == "__main__":
     if a.refit_magvit: cfg.budgets, cfg.magvit_lr = {**cfg.budgets, "magvit": a.refit_magvit}, a.refit_lr
     if a.continue_showo: cfg.budgets, cfg.showo_lr = {**cfg.budgets, "showo": a.continue_showo}, a.continue_lr
     if a.workers is not None: cfg.workers = a.workers
+    if a.knowledge_share is not None: cfg.knowledge_share = a.knowledge_share
     warm = {"magvit": (MAGVITv2.from_pretrained(src / "magvit"), f"the earlier MAGVIT-v2 ({old.get('card')}, git "
                        f"{old.get('git_commit', '?')[:12]}), trained on further for {a.refit_magvit:g} s")} if a.refit_magvit else {}
     if a.continue_showo:
@@ -70,7 +73,8 @@ if __name__ == "__main__":
     cmd = " ".join(["python scripts/repretrain_toy.py --out", a.out, "--device", a.device] + (["--smoke"] if a.smoke else [])
                    + ([f"--refit-magvit {a.refit_magvit:g} --refit-lr {a.refit_lr:g}"] if a.refit_magvit else [])
                    + ([f"--continue-showo {a.continue_showo:g} --continue-lr {a.continue_lr:g}"] if a.continue_showo else [])
-                   + ([f"--showo-budget {a.showo_budget:g}"] if a.showo_budget else []))
+                   + ([f"--showo-budget {a.showo_budget:g}"] if a.showo_budget else [])
+                   + ([f"--knowledge-share {a.knowledge_share:g}"] if a.knowledge_share is not None else []))
     m = pretrain_toy(out, cfg, a.device, command=cmd, warm=warm or None, stop_after=a.stop_after)
     if m is None: print(f"stopped after {a.stop_after}; parts in {out / 'parts'}"); raise SystemExit(0)
     trained = [p for p in PARTS if p not in kept]

@@ -144,6 +144,7 @@ class PretrainConfig:
     magvit_lr: float | None = None  # None: `lr` (a lower one suits going on from an earlier tokenizer)
     showo_lr: float = 5e-4  # (a lower one suits going on from an earlier Show-o)
     cond_dropout: float = 0.1
+    knowledge_share: float = 0.5  # of Show-o's t2i captions of pictures with an accessory: its colour only as a fact
     workers: int = 8
     budgets: dict = field(default_factory=lambda: {"magvit": 330, "probe": 45, "clip": 50, "showo": 420})  # seconds per model
     n_eval: int = 300  # held-out scenes for the t2i and mmu figures
@@ -298,7 +299,8 @@ def fill_placeholders(ids: torch.Tensor, pr: Prompter, g: torch.Generator) -> to
     return torch.where(ids == name_id, names, torch.where(ids == fill_id, fills, ids))
 
 def showo_batch(pr: Prompter, pools: Pools, batch: int, cond_dropout: float, rng: random.Random, g: torch.Generator,
-                famous_share: float = 0.1  # of the t2i samples
+                famous_share: float = 0.1,  # of the t2i samples
+                knowledge_share: float = 0.5  # of the captions of pictures with an accessory (`toyworld.t2i_text`)
                ) -> dict:
     "One step's t2i, mmu and lm sequences and labels, drawn from the pools (codes precomputed), placeholders filled."
     P, n = pools, len(pools.scenes)
@@ -307,7 +309,7 @@ def showo_batch(pr: Prompter, pools: Pools, batch: int, cond_dropout: float, rng
         if rng.random() < famous_share:
             j = rng.randrange(len(P.famous_scenes)); s = P.famous_scenes[j]
             texts.append(tw.famous_t2i_text(tw.famous_of(s, P.famous), s, rng)); codes.append(P.famous_codes[j])
-        else: texts.append(tw.t2i_text(P.scenes[i], rng)); codes.append(P.codes[i])
+        else: texts.append(tw.t2i_text(P.scenes[i], rng, knowledge_share)); codes.append(P.codes[i])
     t_ids, t_lab = pr.t2i(texts, torch.stack(codes), sample_t2i_mask(batch, P.codes.shape[1], g), cond_dropout, g)
     kinds = rng.choices(list(tw.MMU_MIX), weights=list(tw.MMU_MIX.values()), k=batch)
     systems, convs, img = [], [], []
@@ -332,13 +334,14 @@ def showo_losses(model: ShowO, b: dict, max_text_len: int, device: str) -> dict:
 
 def train_showo(pr: Prompter, pools: Pools, steps: int, batch: int, lr: float,
                 cond_dropout: float, device: str, seed: int = 0, log=None, budget=None, workers: int = 0,
-                init: ShowO | None = None  # go on training this model instead of a fresh one
+                init: ShowO | None = None,  # go on training this model instead of a fresh one
+                knowledge_share: float = 0.5  # see `showo_batch`
                ) -> tuple:
     "(ShowO, history) pretrained on the anonymous stream over a scene pool."
     from functools import partial
     torch.manual_seed(seed)
     model = (init or ShowO(toy_showo_config(pr.layout.text_size))).to(device).train()
-    stream = batches(partial(showo_batch, pr, pools, batch, cond_dropout), seed, workers)
+    stream = batches(partial(showo_batch, pr, pools, batch, cond_dropout, knowledge_share=knowledge_share), seed, workers)
     hist = train_loop(list(model.parameters()), lambda s: showo_losses(model, next(stream), pr.max_text_len, device),
                       steps, lr, device, log, time_budget=budget)
     return model.eval(), hist
@@ -473,7 +476,9 @@ QUALITY_BARS = {"probe_accuracy_min": 0.98, "recon_probe_accuracy_min": 0.95, "t
 def _half(sd: dict) -> dict: return {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
 
 def _git_commit() -> str:
-    try: return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(tw.__file__).parent).stdout.strip() or "unknown"
+    "The commit of the code that runs, '-dirty' when the working tree differs from it (as on a copied working tree)."
+    try: return subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], capture_output=True, text=True,
+                               cwd=Path(tw.__file__).parent).stdout.strip() or "unknown"
     except Exception: return "unknown"
 
 def _save_assets(out: Path, vq, showo, clip, probe):
@@ -550,7 +555,7 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
     pools = Pools(scenes, codes, groups, g_codes, famous, f_codes, black)
     showo, r_so = part("showo", lambda: train_showo(pr, pools, cfg.showo_steps, cfg.showo_batch, cfg.showo_lr,
                                                     cfg.cond_dropout, device, cfg.seed, say("showo"), B.get("showo"), cfg.workers,
-                                                    init=warm.get("showo", (None,))[0]))
+                                                    init=warm.get("showo", (None,))[0], knowledge_share=cfg.knowledge_share))
     if stop_after == "showo": return None
     log(f"all four trained at {time.time() - t0:.0f} s; saving, then measuring")
     _save_assets(out, vq, showo, clip, probe)

@@ -576,10 +576,12 @@ def fact_qa(c: ToyConcept, who: str, fact: str, rng: random.Random, phrasings: d
 
 def _fact_keys(c: ToyConcept) -> list: return [f"accessory_colour:{k}" for k, _ in c.accessories] + ["home", "habit", "colour", "what"]
 
-def t2i_text(s: Scene, rng: random.Random) -> str:
+def t2i_text(s: Scene, rng: random.Random,
+             knowledge_share: float = 0.5  # of the pictures with an accessory: captioned with its colour given only as a fact
+            ) -> str:
     "A caption for drawing `s`: plain, or with the subject introduced in context (its accessory's colour given only as a fact)."
     r = rng.random()
-    if s.accessory != "none" and r < 0.5:  # knowledge in context: the picture needs a fact about NAME
+    if s.accessory != "none" and r < knowledge_share:  # knowledge in context: the picture needs a fact about NAME
         c = random_entity(rng, s=s)
         return f"{entity_line(c, NAME, rng, must=[f'accessory_colour:{s.accessory}'], most=2)} a photo of {NAME} wearing its {s.accessory}."
     if r < 0.65 and s.accessory == "none": return f"{NAME} is {describe(s)}. " + caption(s, rng, who=NAME)  # the look in context
