@@ -119,7 +119,7 @@ def answers_of(backbone, concept: str, info, system: System, items: list, cfg: B
     from unictokens.concepts import mmu_system
     from unictokens.data import image_transform
     from unictokens.sampling import mmu_generate
-    from unictokens.stages import attached
+    from unictokens.concepts import attached
     model, out, cut = backbone.showo, [], []
     res = math.isqrt(model.config.num_vq_tokens) * backbone.magvit.downsample
     dev = next(model.parameters()).device
@@ -142,7 +142,7 @@ def pictures_of(backbone, concept: str, info, system: System, prompts: list, cfg
     from unictokens.concepts import expand_t2i
     from unictokens.magvit import to_pil
     from unictokens.sampling import t2i_generate
-    from unictokens.stages import attached
+    from unictokens.concepts import attached
     dev, out = next(backbone.showo.parameters()).device, {}
     with attached(backbone, system.gen) as (cts, pr):
         pre = description(concept, info) + " " if system.prompt == "description" else ""
@@ -250,7 +250,7 @@ def bench_tools(backbone, judge: str | Judge = "auto",  # "auto" (the backbone's
 # %% ../nbs/10b_bench.ipynb #36072681
 def _grid(images: list, path: Path, scale: int = 2) -> str:
     "Save images side by side (nearest-neighbour upscaled so 64 px pictures are visible); returns the file name."
-    from unictokens.magvit import image_grid
+    from unictokens.data import image_grid
     path.parent.mkdir(parents=True, exist_ok=True)
     image_grid(images, scale).save(path)
     return path.name

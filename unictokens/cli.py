@@ -37,7 +37,7 @@ def save_images(images: list,  # PIL images
                 grid_scale: int = 4  # nearest-neighbour upscaling of the grid, so 64 px images are visible
                ) -> list:
     "Write each image and a side-by-side `{stem}_grid.png`; return the paths."
-    from unictokens.magvit import image_grid
+    from unictokens.data import image_grid
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, im in enumerate(images):

@@ -20,7 +20,7 @@ from .checkpoints import atomic_dir, interrupted_copies, file_sha256, write_json
 __all__ = ['GROUPS', 'PAPER_GROUP_SIZES', 'FORMAT', 'FORMAT_VERSION', 'TENSORS_FILE', 'MANIFEST_FILE', 'ConceptTokens',
            'mentioned', 'expand_t2i', 'mmu_system', 'backbone_fingerprint', 'attach_concepts', 'disable_lora',
            'detach_concepts', 'word_embedding', 'kmeans', 'code_embedding_init', 'FaceEmbedder', 'face_embedding_init',
-           'InsightFaceEmbedder', 'LoraSpec', 'import_unictokens_checkpoint']
+           'InsightFaceEmbedder', 'load_concepts', 'attached', 'LoraSpec', 'import_unictokens_checkpoint']
 
 # %% ../nbs/05_concepts.ipynb #cee4b095
 GROUPS = ("identifier", "shared", "gen", "und")  # in id order
@@ -366,6 +366,28 @@ def for_backbone(self: ConceptTokens, model: ShowO) -> ConceptTokens:
     "Record `model`'s id and fingerprint in the manifest (done when training starts)."
     self.meta["backbone"] = {"id": model.source or "unnamed", **backbone_fingerprint(model)}
     return self
+
+# %% ../nbs/05_concepts.ipynb #334aeea5
+from contextlib import contextmanager
+
+def load_concepts(backbone,  # has .showo (the model) and .tokenizer (its base tokenizer)
+                  concept_dirs  # a concept folder or a list of them
+                 ) -> tuple:
+    "`(concepts, prompter)`: the concept folders loaded (checked against the backbone) and attached."
+    dirs = [concept_dirs] if isinstance(concept_dirs, (str, Path)) else list(concept_dirs)
+    cts = [ConceptTokens.load(d, backbone.showo) for d in dirs]
+    detach_concepts(backbone.showo)
+    return cts, attach_concepts(backbone.showo, backbone.tokenizer, cts)
+
+@contextmanager
+def attached(backbone,  # has .showo, .tokenizer and .prompter (the prompter without concepts)
+             concept_dirs  # concept folders; empty or None: the backbone as it is
+            ):
+    "`(concepts, prompter)` with the concept folders attached (none: the backbone as it is), detached afterwards."
+    if not concept_dirs: yield [], backbone.prompter; return
+    cts, pr = load_concepts(backbone, concept_dirs)
+    try: yield cts, pr
+    finally: detach_concepts(backbone.showo)
 
 # %% ../nbs/05_concepts.ipynb #62b61418
 @dataclass(frozen=True)

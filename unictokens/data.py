@@ -16,9 +16,9 @@ from .checkpoints import atomic_path
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'MIN_IMAGE_SIDE', 'REC_QUESTIONS', 'YES', 'NO', 'TRAIN_FACT_PHRASINGS', 'COLOUR_WORDS',
            'DREAMBOOTH_PROMPTS', 'Problem', 'DataError', 'concept_name_problem', 'safe_join', 'read_json', 'load_image',
-           'list_images', 'QAItem', 'parse_qa_file', 'UniCTokensData', 'ConceptInfo', 'make_example_dataset',
-           'conversation_item', 'StageData', 'fact_items', 'TestData', 'image_transform', 'MMUDataset', 'T2IDataset',
-           'tokenizer_fingerprint', 'CodeCache', 'MMUCollator', 'T2ICollator']
+           'list_images', 'image_grid', 'QAItem', 'parse_qa_file', 'UniCTokensData', 'ConceptInfo',
+           'make_example_dataset', 'conversation_item', 'StageData', 'fact_items', 'TestData', 'image_transform',
+           'MMUDataset', 'T2IDataset', 'tokenizer_fingerprint', 'CodeCache', 'MMUCollator', 'T2ICollator']
 
 # %% ../nbs/06_data.ipynb #a188dc57
 @dataclass(frozen=True)
@@ -107,6 +107,19 @@ def list_images(folder: Path) -> list:
     if not folder.is_dir(): return []
     key = lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]
     return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and "mask" not in p.stem), key=key)
+
+# %% ../nbs/06_data.ipynb #3a703126
+def image_grid(images: list,  # PIL images (each resized to the first one's size)
+               scale: int = 1,  # nearest-neighbour upscaling, so 64 px pictures are visible
+               cols: int | None = None  # pictures per row (None: all in one row)
+              ) -> Image.Image:
+    "The images in a grid, row by row, as one RGB PIL image (empty cells white)."
+    if not images: raise ValueError("image_grid needs at least one picture")
+    w, h = images[0].size
+    cols = min(cols or len(images), len(images)); rows = -(-len(images) // cols)
+    g = Image.new("RGB", (w * cols, h * rows), "white")
+    for i, im in enumerate(images): g.paste(im.convert("RGB").resize((w, h)), ((i % cols) * w, (i // cols) * h))
+    return g.resize((g.width * scale, g.height * scale), Image.NEAREST) if scale != 1 else g
 
 # %% ../nbs/06_data.ipynb #f11047e8
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from .checkpoints import resolve_files, read_safetensors, check_materialised, wr
 # %% auto #0
 __all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'HUB_REPO', 'MAGVITv2Config', 'lfq_powers', 'lfq_codebook', 'lfq_codes',
            'lfq_entropy_loss', 'lfq_commit_loss', 'LFQ', 'ResBlock', 'AttnBlock', 'Downsample', 'Upsample', 'Level',
-           'MidBlock', 'Encoder', 'Decoder', 'MAGVITv2', 'preprocess', 'to_pil', 'image_grid']
+           'MidBlock', 'Encoder', 'Decoder', 'MAGVITv2', 'preprocess', 'to_pil']
 
 # %% ../nbs/02_magvit.ipynb #50e60147
 def _is_pos_int(v) -> bool: return isinstance(v, int) and not isinstance(v, bool) and v > 0
@@ -409,16 +409,6 @@ def to_pil(images: torch.Tensor  # (B, 3, H, W) or (3, H, W), roughly in [-1, 1]
     x = ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu()
     pics = [Image.fromarray(i.permute(1, 2, 0).numpy()) for i in x.view(-1, *x.shape[-3:])]
     return pics[0] if images.ndim == 3 else pics
-
-def image_grid(images: list,  # PIL images (resized to the first one's size)
-               scale: int = 1  # nearest-neighbour upscaling, so 64 px pictures are visible
-              ):
-    "The images side by side in one RGB PIL image."
-    from PIL import Image
-    w, h = images[0].size
-    g = Image.new("RGB", (w * len(images), h))
-    for i, im in enumerate(images): g.paste(im.convert("RGB").resize((w, h)), (i * w, 0))
-    return g.resize((g.width * scale, g.height * scale), Image.NEAREST) if scale != 1 else g
 
 # %% ../nbs/02_magvit.ipynb #25bb6e9a
 CONFIG_NAME, WEIGHTS_NAME = "config.json", "pytorch_model.safetensors"

@@ -5,13 +5,12 @@
 # %% ../nbs/09_stages.ipynb #1e202a4a
 from __future__ import annotations
 import json, math, random, time
-from contextlib import contextmanager
 from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import torch
 import torch.nn.functional as F
 from .checkpoints import atomic_dir, write_json
-from .concepts import (ConceptTokens, attach_concepts, detach_concepts, expand_t2i, word_embedding,
+from .concepts import (ConceptTokens, attach_concepts, detach_concepts, attached, load_concepts, expand_t2i, word_embedding,
                                  code_embedding_init, kmeans, face_embedding_init, PAPER_GROUP_SIZES)
 from .data import UniCTokensData, MMUDataset, T2IDataset, MMUCollator, T2ICollator, CodeCache, load_image, image_transform
 from .showo import t2i_loss, mmu_loss
@@ -21,7 +20,7 @@ from .sampling import t2i_generate
 __all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'paper_stage', 'tiny_stage', 'init_rows', 'whiteout',
            'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of', 'layer_checkpointing',
            'train_stage', 'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch', 'run_record', 'record_differences',
-           'train', 'check_start_epochs', 'previous_concept', 'load_concepts', 'attached', 'generate', 'ask']
+           'train', 'check_start_epochs', 'previous_concept', 'generate', 'ask']
 
 # %% ../nbs/09_stages.ipynb #2c71cbb0
 @dataclass
@@ -447,21 +446,6 @@ def previous_concept(out: Path, sub: str, cfg: StageConfig, done: dict) -> Path 
     return done.get((sub, cfg.stage - 1), out / sub / f"stage{cfg.stage - 1}")
 
 # %% ../nbs/09_stages.ipynb #8f6ae215
-def load_concepts(backbone, concept_dirs) -> tuple:
-    "`(concepts, prompter)`: the concept folders loaded (checked against the backbone) and attached."
-    dirs = [concept_dirs] if isinstance(concept_dirs, (str, Path)) else list(concept_dirs)
-    cts = [ConceptTokens.load(d, backbone.showo) for d in dirs]
-    detach_concepts(backbone.showo)
-    return cts, attach_concepts(backbone.showo, backbone.tokenizer, cts)
-
-@contextmanager
-def attached(backbone, concept_dirs):
-    "`(concepts, prompter)` with the concept folders attached (none: the backbone as it is), detached afterwards."
-    if not concept_dirs: yield [], backbone.prompter; return
-    cts, pr = load_concepts(backbone, concept_dirs)
-    try: yield cts, pr
-    finally: detach_concepts(backbone.showo)
-
 @torch.no_grad()
 def generate(backbone, concept_dirs, prompt: str, n: int = 4, steps: int = 16, guidance: float = 2.0, seed: int = 0) -> list:
     "PIL pictures of `prompt` (which mentions `<c>`) with the concepts attached."
