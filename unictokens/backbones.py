@@ -56,7 +56,9 @@ def render_pool(n: int, seed: int, workers: int = 0,
     else: images = torch.from_numpy(_render_many(scenes))
     return scenes, images
 
-def to_model(images: torch.Tensor, device=None) -> torch.Tensor:
+def to_model(images: torch.Tensor,  # (B, H, W, 3) uint8 pictures
+             device=None  # where the result goes (None: where they are)
+            ) -> torch.Tensor:
     "uint8 (B, 64, 64, 3) -> float (B, 3, 64, 64) in [-1, 1]."
     return images.to(device).permute(0, 3, 1, 2).float().div(127.5).sub(1)
 
@@ -104,7 +106,8 @@ def toy_magvit_config() -> MAGVITv2Config:
     return MAGVITv2Config(ch=48, ch_mult=(1, 1, 2, 2), num_res_blocks=(2, 2, 2, 2), dec_ch_mult=(1, 1, 2, 2),
                           dec_num_res_blocks=(2, 2, 2, 2), bits=10, norm_groups=8)
 
-def toy_showo_config(text_size: int) -> ShowOConfig:
+def toy_showo_config(text_size: int  # the toy tokenizer's size
+                    ) -> ShowOConfig:
     "The toy Show-o: 8 layers of width 256 over the toy tokenizer and 1,024 codes."
     return ShowOConfig.tiny(text_size=text_size, codebook_size=1024, eot_id=0, num_vq_tokens=64, max_text_len=40,
                             hidden_size=256, intermediate_size=1024, num_layers=8, num_heads=8, max_position_embeddings=256)
@@ -216,7 +219,11 @@ def train_magvit(images: torch.Tensor, steps: int, batch: int, lr: float, device
 
 # %% ../nbs/08_backbones.ipynb #e3543bcd
 @torch.no_grad()
-def reconstruct(vq: MAGVITv2, images: torch.Tensor, device: str, batch: int = 512) -> torch.Tensor:
+def reconstruct(vq: MAGVITv2,  # the tokenizer
+                images: torch.Tensor,  # (B, H, W, 3) uint8 pictures
+                device: str,  # where it runs
+                batch: int = 512  # pictures per call
+               ) -> torch.Tensor:
     "uint8 reconstructions of uint8 `images` through the tokenizer."
     out = []
     for i in range(0, len(images), batch):
@@ -348,7 +355,11 @@ def train_showo(pr: Prompter, pools: Pools, steps: int, batch: int, lr: float,
 
 # %% ../nbs/08_backbones.ipynb #2a07eec3
 @torch.no_grad()
-def probe_accuracy_on(probe: AttributeProbe, images: torch.Tensor, scenes: list, device: str) -> dict:
+def probe_accuracy_on(probe: AttributeProbe,  # the attribute probe
+                      images: torch.Tensor,  # (B, H, W, 3) uint8 pictures
+                      scenes: list,  # their truth
+                      device: str  # where it runs
+                     ) -> dict:
     "Per-attribute accuracy of the probe on uint8 pictures with known scenes."
     labels, correct = label_tensor(scenes), {k: 0 for k in tw.ATTRIBUTES}
     for i in range(0, len(images), 500):
@@ -359,8 +370,16 @@ def probe_accuracy_on(probe: AttributeProbe, images: torch.Tensor, scenes: list,
 T2I_CHECKED = ("cls", "colour", "background", "accessory_colour")
 
 @torch.no_grad()
-def t2i_accuracy(model: ShowO, vq: MAGVITv2, probe: AttributeProbe, pr: Prompter, scenes: list, device: str,
-                 steps: int = 16, guidance: float = 2.0, seed: int = 0, batch: int = 100) -> float:
+def t2i_accuracy(model: ShowO,  # Show-o
+                 vq: MAGVITv2,  # MAGVIT-v2
+                 probe: AttributeProbe,  # reads the pictures
+                 pr: Prompter,  # the prompter
+                 scenes: list,  # held-out scenes to draw
+                 device: str,  # where it runs
+                 steps: int = 16,
+                 guidance: float = 2.0,
+                 seed: int = 0,
+                 batch: int = 100) -> float:
     "How often generated pictures show the captioned class, colour, background and accessory colour (by the probe)."
     hits, total, g = 0, 0, torch.Generator(device=device).manual_seed(seed)
     rng = random.Random(seed)
@@ -376,7 +395,14 @@ def t2i_accuracy(model: ShowO, vq: MAGVITv2, probe: AttributeProbe, pr: Prompter
 def _norm(t: str) -> str: return " ".join(t.lower().replace(".", " ").replace(",", " ").split())
 
 @torch.no_grad()
-def mmu_exact_match(model: ShowO, pr: Prompter, scenes: list, codes: torch.Tensor, black: torch.Tensor, seed: int = 0, batch: int = 100) -> float:
+def mmu_exact_match(model: ShowO,  # Show-o
+                    pr: Prompter,  # the prompter
+                    scenes: list,  # held-out scenes
+                    codes: torch.Tensor,  # their image codes
+                    black: torch.Tensor,  # codes of the black picture
+                    seed: int = 0,  # which questions
+                    batch: int = 100  # questions per call
+                   ) -> float:
     "Exact-match rate of greedy answers to held-out questions (attributes, classes, accessories, recognition, facts)."
     rng, hits, n = random.Random(seed), 0, 0
     for i in range(0, len(scenes), batch):
@@ -390,7 +416,13 @@ def mmu_exact_match(model: ShowO, pr: Prompter, scenes: list, codes: torch.Tenso
     return hits / n
 
 @torch.no_grad()
-def clip_top1(clip, tokenizer, images: torch.Tensor, scenes: list, device: str, n: int = 100) -> float:
+def clip_top1(clip,  # the toy CLIP
+              tokenizer,  # the toy tokenizer
+              images: torch.Tensor,  # held-out pictures
+              scenes: list,  # their truth
+              device: str,  # where it runs
+              n: int = 100  # pictures
+             ) -> float:
     "Image-to-caption top-1 retrieval among `n` full captions."
     rng = random.Random(0)
     fi = F.normalize(clip.encode_image(to_model(images[:n], device)).float(), dim=-1)
@@ -409,7 +441,12 @@ def _exact(model: ShowO, pr: Prompter, codes: torch.Tensor, systems: list, qas: 
         hits += sum(_norm(pr.tokenizer.decode(x)) == _norm(a) for x, (_, a) in zip(answers, qas[i:i + batch]))
     return hits / len(qas)
 
-def in_context_fact_qa(model: ShowO, pr: Prompter, black: torch.Tensor, n: int = 300, seed: int = 0) -> float:
+def in_context_fact_qa(model: ShowO,  # Show-o
+                       pr: Prompter,  # the prompter
+                       black: torch.Tensor,  # codes of the black picture
+                       n: int = 300,  # questions
+                       seed: int = 0  # which questions
+                      ) -> float:
     """Exact match on questions about a made-up entity's fact given in a system line, asked in the *test* phrasings
     (`toyworld.TEXT_ONLY_TEST_PHRASINGS`, which no training text uses): the ability the text-only test relies on."""
     rng, g = random.Random(f"fact-qa-{seed}"), torch.Generator().manual_seed(seed)
@@ -420,7 +457,13 @@ def in_context_fact_qa(model: ShowO, pr: Prompter, black: torch.Tensor, n: int =
         systems.append(tw.entity_line(c, tw.NAME, rng, must=[key])); qas.append(tw.fact_qa(c, tw.NAME, key, rng, test))
     return _exact(model, pr, black.expand(n, -1), systems, qas, g)
 
-def prefix_mmu_ratio(model: ShowO, pr: Prompter, scenes: list, codes: torch.Tensor, n_fill: int = 24, seed: int = 0) -> dict:
+def prefix_mmu_ratio(model: ShowO,  # Show-o
+                     pr: Prompter,  # the prompter
+                     scenes: list,  # held-out scenes
+                     codes: torch.Tensor,  # their image codes
+                     n_fill: int = 24,  # random rows before the question
+                     seed: int = 0  # which rows
+                    ) -> dict:
     "Exact match on picture questions with a system line of `n_fill` unfamiliar rows, without one, and their ratio."
     rng = random.Random(f"prefix-{seed}")
     qas = [tw.mmu_conversation(s, rng)[0] for s in scenes]
@@ -428,7 +471,12 @@ def prefix_mmu_ratio(model: ShowO, pr: Prompter, scenes: list, codes: torch.Tens
     filled = _exact(model, pr, codes, [f"{tw.NAME} is {' '.join([tw.FILL] * n_fill)}."] * len(qas), qas, torch.Generator().manual_seed(seed))
     return {"with_prefix": filled, "without": plain, "ratio": filled / max(plain, 1e-9)}
 
-def grounded_vqa(model: ShowO, pr: Prompter, groups: list, codes: torch.Tensor, seed: int = 0) -> float:
+def grounded_vqa(model: ShowO,  # Show-o
+                 pr: Prompter,  # the prompter
+                 groups: list,  # held-out several-subject pictures
+                 codes: torch.Tensor,  # their image codes
+                 seed: int = 0  # which questions
+                ) -> float:
     "Exact match on where / facing / size / beside questions about one subject of a several-subject picture, named in context."
     rng, systems, qas = random.Random(f"grounded-{seed}"), [], []
     for g in groups:
@@ -598,7 +646,8 @@ class EvalKit:
     face_embedder: object = None  # images -> (n, d); ValueError for an image without a face
     prompts: tuple | None = None  # generation prompts for CLIP-I/T, "{}" standing for the concept
 
-def as_image(image) -> Image.Image:
+def as_image(image  # a PIL image, a path, or a uint8 (H, W, 3) array or tensor
+            ) -> Image.Image:
     "An RGB PIL image from a PIL image, a path, or a uint8 (H, W, 3) array or tensor."
     if isinstance(image, Image.Image): return image.convert("RGB")
     if isinstance(image, (str, Path)): return Image.open(image).convert("RGB")
@@ -625,7 +674,8 @@ def toy_answer_score(answer: str,  # the model's answer
     return 1.0 if a == g else 0.5 if a & g else 0.0
 
 # %% ../nbs/08_backbones.ipynb #4c72a91d
-def accessory_fact(sentence: str) -> tuple | None:
+def accessory_fact(sentence: str  # a fact ('<bo> has a blue hat.')
+                  ) -> tuple | None:
     "(accessory, colour) from a toy fact like '<bo> has a blue hat.', else None."
     m = re.search(r"\bhas an? (\w+) (\w+)", sentence.lower())
     return (m.group(2), m.group(1)) if m and m.group(1) in tw.COLOURS and m.group(2) in tw.ACCESSORIES[1:] else None
@@ -674,7 +724,9 @@ class ToyJudge:
 TOY_PROMPTS = ("A photo of {} on the grass.", "A photo of {} on the beach.", "A photo of {} in the sky.",
                "A photo of {} in a room.", "A photo of {} in the snow.", "A photo of {} at night.")
 
-def toy_clip_preprocess(image, size: int = 64) -> torch.Tensor:
+def toy_clip_preprocess(image,  # a picture
+                        size: int = 64  # the toy CLIP's input side
+                       ) -> torch.Tensor:
     "(3, size, size) in [-1, 1]: the toy CLIP's input (as it was trained)."
     im = as_image(image)
     if im.size != (size, size): im = im.resize((size, size), Image.BICUBIC)
@@ -695,7 +747,10 @@ class ProbeFaceEmbedder:
         x = to_model(torch.from_numpy(np.stack([np.asarray(im) for im in ims])), next(self.probe.parameters()).device)
         return self.probe.embed(x)  # (n, 256)
 
-def toy_eval_kit(probe, clip, clip_tokenize) -> EvalKit:
+def toy_eval_kit(probe,  # the attribute probe
+                 clip,  # the toy CLIP
+                 clip_tokenize  # texts -> CLIP token ids
+                ) -> EvalKit:
     "Everything the toy backbone brings to UnifyBench."
     return EvalKit(ToyJudge(probe), (clip, clip_tokenize, toy_clip_preprocess), ProbeFaceEmbedder(probe), TOY_PROMPTS)
 
@@ -725,7 +780,9 @@ def _verify(folder: Path, manifest: dict):
            for name, digest in manifest["sha256"].items() if not (folder / name).is_file() or file_sha256(folder / name) != digest]
     if bad: raise ValueError(f"{folder}: the toy backbone's files do not match manifest.json: {bad}")
 
-def load_toy_backbone(folder=TOY_ASSETS, device: str = "cpu") -> Backbone:
+def load_toy_backbone(folder=TOY_ASSETS,  # the toy backbone's folder (default: the shipped one)
+                      device: str = "cpu"  # where it is loaded
+                     ) -> Backbone:
     "The toy backbone from a folder `pretrain_toy` wrote (default: the one shipped in the package), hashes checked."
     folder = Path(folder)
     if not (folder / "manifest.json").is_file():
@@ -748,9 +805,14 @@ def load_toy_backbone(folder=TOY_ASSETS, device: str = "cpu") -> Backbone:
     return b
 
 # %% ../nbs/08_backbones.ipynb #3f569f72
-def load_showo_backbone(repo: str = "showlab/show-o-512x512", magvit: str = "showlab/magvitv2",
-                        tokenizer: str = "microsoft/phi-1_5", device: str = "cpu", dtype: torch.dtype | None = None,
-                        clip: bool = True, local_files_only: bool | None = None) -> Backbone:
+def load_showo_backbone(repo: str = "showlab/show-o-512x512",  # Show-o: hub id or local folder in the release layout
+                        magvit: str = "showlab/magvitv2",  # MAGVIT-v2: hub id or folder
+                        tokenizer: str = "microsoft/phi-1_5",  # phi-1_5's tokenizer: hub id or folder
+                        device: str = "cpu",  # where it is loaded
+                        dtype: torch.dtype | None = None,  # None: as stored; torch.float16 halves the memory
+                        clip: bool = True,  # False: no CLIP (no CLIP-I / CLIP-T)
+                        local_files_only: bool | None = None  # True: never download
+                       ) -> Backbone:
     "A released Show-o with its MAGVIT-v2, the phi-1_5 tokenizer and open_clip ViT-B-32 (when it can be loaded)."
     from transformers import AutoTokenizer
     try: tok = AutoTokenizer.from_pretrained(tokenizer, local_files_only=bool(local_files_only))
@@ -770,14 +832,19 @@ def load_showo_backbone(repo: str = "showlab/show-o-512x512", magvit: str = "sho
     b.prompter
     return b
 
-def load_backbone(name: str = "toy", device: str = "cpu", **kw) -> Backbone:
+def load_backbone(name: str = "toy",  # 'toy', a folder `pretrain_toy` wrote, or a released Show-o
+                  device: str = "cpu",  # where it is loaded
+                  **kw  # load_showo_backbone's settings
+                 ) -> Backbone:
     "`'toy'` (or a folder `pretrain_toy` wrote) or a released Show-o (hub id or local folder)."
     if name == "toy": return load_toy_backbone(TOY_ASSETS, device)
     if (Path(name) / "manifest.json").is_file(): return load_toy_backbone(name, device)
     return load_showo_backbone(name, device=device, **kw)
 
 # %% ../nbs/08_backbones.ipynb #8655efd7
-def untrained_toy_backbone(seed: int = 0, device: str = "cpu") -> Backbone:
+def untrained_toy_backbone(seed: int = 0,  # seeds the random weights
+                           device: str = "cpu"  # where it is built
+                          ) -> Backbone:
     "The toy backbone's architecture with seeded random weights (no judge can trust it; for tests and mechanics)."
     torch.manual_seed(seed)
     tok = tw.toy_tokenizer()
@@ -798,7 +865,8 @@ QUALITY_NAMES = {"probe_accuracy_min": "probe accuracy on rendered pictures (wor
                  "grounded_vqa": "where / facing / size / beside of one named subject of several",
                  "in_context_knowledge_t2i": "drawing a made-up entity wearing its accessory, known only from context (strict)"}
 
-def quality_table(manifest: dict) -> str:
+def quality_table(manifest: dict  # a toy backbone's manifest.json
+                 ) -> str:
     "The manifest's quality figures against their bars, as a Markdown table."
     rows = ["| figure | measured | bar | |", "|---|---|---|---|"]
     for k, bar in manifest["quality_bars"].items():
@@ -807,7 +875,9 @@ def quality_table(manifest: dict) -> str:
     return "\n".join(rows)
 
 # %% ../nbs/08_backbones.ipynb #105a157b
-def reference_generation(backbone: Backbone, ref: dict) -> list:
+def reference_generation(backbone: Backbone,  # the backbone
+                         ref: dict  # the recorded prompts, seeds and codes
+                        ) -> list:
     "The codes `t2i_generate` draws on CPU for a stored reference (prompt, seed, steps, guidance)."
     g = torch.Generator().manual_seed(ref["seed"])
     return t2i_generate(backbone.showo, backbone.prompter, [ref["prompt"]], steps=ref["steps"], guidance=ref["guidance"],

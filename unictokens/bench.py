@@ -36,7 +36,9 @@ BASELINES = {"no_concept": "the backbone alone; <c> is called by its class ('the
              "text_description": "the backbone with the concept's info and facts written in the prompt",
              "random_rows": "concept tokens of our size with random rows (no training)"}
 
-def system_of(path, name: str | None = None) -> System:
+def system_of(path,  # a training run folder (system.json) or a concept folder (concept.json)
+              name: str | None = None  # the row's name (default: the run's system)
+             ) -> System:
     "A `System` from a training run folder (its `system.json`) or a concept folder."
     p = Path(path)
     if (p / "system.json").is_file():
@@ -48,7 +50,13 @@ def system_of(path, name: str | None = None) -> System:
     raise FileNotFoundError(f"{p}: neither a training run (system.json) nor a concept folder (concept.json)")
 
 # %% ../nbs/10b_bench.ipynb #36a9805f
-def random_concept(backbone, data, concept: str, out_dir, seed: int = 0, sizes: dict | None = None) -> Path:
+def random_concept(backbone,  # the backbone the rows are made for
+                   data,  # the dataset
+                   concept: str,  # the concept the rows stand in for
+                   out_dir,  # where the concept file is written
+                   seed: int = 0,  # seeds the random rows
+                   sizes: dict | None = None  # group sizes (default: ours at the preset)
+                  ) -> Path:
     "A saved concept with our groups and random rows (the `random_rows` baseline)."
     from unictokens.concepts import ConceptTokens
     sizes = sizes or {"shared": 16, "gen": 8, "und": 8}
@@ -59,7 +67,12 @@ def random_concept(backbone, data, concept: str, out_dir, seed: int = 0, sizes: 
         ct.init_group(group, torch.randn(n, table.shape[1], generator=g) * table.std().item(), "random", backbone.showo)
     ct.save(Path(out_dir)); return Path(out_dir)
 
-def baseline_systems(backbone, data, concept: str, work_dir, seed: int = 0) -> list:
+def baseline_systems(backbone,  # the backbone
+                     data,  # the dataset
+                     concept: str,  # the concept
+                     work_dir,  # where the random concept is written
+                     seed: int = 0  # seeds the random rows
+                    ) -> list:
     "The three baseline rows for `concept` (the random concept is written under `work_dir`)."
     rnd = random_concept(backbone, data, concept, Path(work_dir) / f"random_rows_{concept}", seed)
     return [System("no_concept", [], [], "class", BASELINES["no_concept"]),
@@ -67,13 +80,19 @@ def baseline_systems(backbone, data, concept: str, work_dir, seed: int = 0) -> l
             System("random_rows", [rnd], [rnd], "concept", BASELINES["random_rows"])]
 
 # %% ../nbs/10b_bench.ipynb #864c0950
-def rewrite(text: str, concept: str, info, mode: str) -> str:
+def rewrite(text: str,  # a prompt or question with <concept>
+            concept: str,  # the concept's name
+            info,  # its ConceptInfo
+            mode: str  # 'concept' (as is), 'class' (<c> -> 'the dog') or 'description'
+           ) -> str:
     "A question or prompt as a system of prompt mode `mode` sees it."
     if mode == "concept": return text
     f = concept_fields(info)
     return text.replace(f"<{concept.strip('<>')}>", f"the {f['class']}")
 
-def description(concept: str, info) -> str:
+def description(concept: str,  # the concept's name
+                info  # its ConceptInfo (description and facts)
+               ) -> str:
     "The concept's info and facts with `<c>` named by its class (what the text-description baseline is told)."
     f = concept_fields(info)
     return " ".join(rewrite(s, concept, info, "class") for s in [f["info"], *f["extra_info"]] if s)
@@ -114,7 +133,13 @@ def _items(td, kind: str) -> list:
     return [(it["image"], *conversation_turns(it["conversations"])[0]) for it in td.items if it["type"] == kind]
 
 @torch.no_grad()
-def answers_of(backbone, concept: str, info, system: System, items: list, cfg: BenchConfig) -> tuple:
+def answers_of(backbone,  # the backbone
+               concept: str,  # the concept's name
+               info,  # its ConceptInfo
+               system: System,  # the row: which concept files, which prompt form
+               items: list,  # (image path, question, gold) triples
+               cfg: BenchConfig  # answer length and batch size
+              ) -> tuple:
     "`(answers, cut)`: greedy answers of `system` to `(image, question, gold)` items, and which reached `cfg.max_new_tokens`."
     from unictokens.concepts import mmu_system
     from unictokens.data import image_transform
@@ -193,8 +218,16 @@ def _understanding(backbone, concept, info, system, td, judge, cfg, notes) -> tu
             if any(x["judge"] is None for x in raw[kind]): notes.append(f"{kind}: the judge could not score {sum(x['judge'] is None for x in raw[kind])} answers")
     return m, raw
 
-def evaluate_system(backbone, data, concept: str, system: System, judge: Judge, clip: ClipScorer | None = None,
-                    face_embedder=None, cfg: BenchConfig | None = None, prompts: list | None = None) -> dict:
+def evaluate_system(backbone,  # the backbone
+                    data,  # the dataset
+                    concept: str,  # the concept's name
+                    system: System,  # the row to score
+                    judge: Judge,  # scores answers and pictures (10a_judges)
+                    clip: ClipScorer | None = None,  # CLIP-I / CLIP-T (None: those metrics are skipped, with a note)
+                    face_embedder=None,  # for face_sim of people (None: skipped)
+                    cfg: BenchConfig | None = None,  # pictures, steps, guidance, answer length
+                    prompts: list | None = None  # generation prompts (default: the test data's)
+                   ) -> dict:
     "`{'metrics': {name: value or None}, 'raw': ..., 'pictures': ..., 'notes': [...]}` for one system on one concept."
     cfg, notes = cfg or BenchConfig(), []
     td, info = _safe(notes, "test data", lambda: data.derive_test_data(concept)), _safe(notes, "info", lambda: data.info(concept))
@@ -260,7 +293,10 @@ def _folder_hash(folders) -> list:
     from unictokens.checkpoints import file_sha256
     return [{p.name: file_sha256(p) for p in sorted(Path(f).iterdir()) if p.is_file()} for f in folders]
 
-def result_key(system: System, tools: dict, cfg: BenchConfig) -> dict:
+def result_key(system: System,  # the row
+               tools: dict,  # the judge, CLIP and face embedder used
+               cfg: BenchConfig  # the evaluation settings
+              ) -> dict:
     "What a system's result depends on: its concept files' hashes, the judge and the evaluation settings."
     return {"und": _folder_hash(system.und), "gen": _folder_hash(system.gen), "prompt": system.prompt,
             "judge": getattr(tools["judge"], "name", "judge"), "bench": dataclasses.asdict(cfg)}
@@ -300,7 +336,10 @@ def evaluate_concept(backbone, data, concept: str, systems: list, tools: dict, o
     (folder / "partial.json").unlink(missing_ok=True)
     return res
 
-def metric_values(results: list, system: str, metric: str) -> dict:
+def metric_values(results: list,  # per (concept, seed) results
+                  system: str,  # a row's name
+                  metric: str  # a metric's name
+                 ) -> dict:
     "{concept: [value per seed]} of one system's metric, seeds in the same order for every concept (None where missing)."
     seeds = sorted({r.get("seed", 0) for r in results})
     table = {}
@@ -309,7 +348,9 @@ def metric_values(results: list, system: str, metric: str) -> dict:
         if system in r["systems"]: row[seeds.index(r.get("seed", 0))] = r["systems"][system]["metrics"].get(metric)
     return table
 
-def aggregate(results: list, n_boot: int = 2000) -> dict:
+def aggregate(results: list,  # per (concept, seed) results
+              n_boot: int = 2000  # bootstrap resamples for the intervals
+             ) -> dict:
     "`{'systems': {system: {metric: mean}}, 'intervals': {... [low, high]}, 'support': {... [concepts, seeds]}, 'by_category': ...}`."
     names = list(dict.fromkeys(s for r in results for s in r["systems"]))
     def table(rs):
@@ -327,7 +368,9 @@ UNDERSTANDING = ("rec_weighted", "vqa_judge", "text_only_judge")  # the judged u
 CLAIMS = (("stage 3 improves understanding over stages 1-2", "skip_stage3", "understanding"),
           ("unified tokens beat separate tokens on knowledge-driven generation", "separate", "knowledge_t2i"))
 
-def understanding_values(results: list, system: str) -> dict:
+def understanding_values(results: list,  # per (concept, seed) results
+                         system: str  # a row's name
+                        ) -> dict:
     "{concept: [mean of the UNDERSTANDING metrics per seed]} (None where any of them is missing)."
     per = [metric_values(results, system, m) for m in UNDERSTANDING]
     return {c: [None if any(v[c][k] is None for v in per) else sum(v[c][k] for v in per) / len(per) for k in range(len(per[0][c]))]
@@ -336,7 +379,9 @@ def understanding_values(results: list, system: str) -> dict:
 def _claim_values(results, system, metric):
     return understanding_values(results, system) if metric == "understanding" else metric_values(results, system, metric)
 
-def claims(results: list, n_boot: int = 2000) -> list:
+def claims(results: list,  # per (concept, seed) results
+           n_boot: int = 2000  # bootstrap resamples for the intervals
+          ) -> list:
     "The paper's two claims: `[{'claim', 'metric', 'verdict', 'difference', 'interval', 'concepts', 'seeds', 'evidence'}]`."
     names, out = {s for r in results for s in r["systems"]}, []
     for claim, other, metric in CLAIMS:
@@ -413,7 +458,11 @@ def _concept_md(r: dict) -> list:
         L += [f"| {x['question']} | {x['gold']} | {x['answer'] or '(empty)'}{' (cut)' if x.get('cut') else ''} | {_fmt(x['bleu'])} | {_fmt(x['judge'])} |" for x in qa] + [""]
     return L
 
-def write_report(out_dir, results: list, meta: dict, histories: dict | None = None) -> dict:
+def write_report(out_dir,  # the report folder (created)
+                 results: list,  # per (concept, seed) results
+                 meta: dict,  # backbone, judge, settings and notes for the header
+                 histories: dict | None = None  # training loss records per run, for the loss plot
+                ) -> dict:
     "Write report.md, report.html, scores.json, intervals.json, claims.json and raw.json into `out_dir`; returns the aggregate."
     from unictokens.checkpoints import write_json
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
@@ -487,11 +536,14 @@ def coordinator():
     from accelerate import PartialState
     return PartialState(cpu=True)  # gloo: no GPU collectives, so any number of processes may share a GPU
 
-def wait_for_everyone(state):
+def wait_for_everyone(state  # accelerate's PartialState
+                     ):
     "A barrier of the CPU process group (accelerate's own passes the local rank as a GPU id, which fails with more processes than GPUs)."
     if state.num_processes > 1: torch.distributed.barrier()
 
-def process_device(device: str, state) -> str:
+def process_device(device: str,  # 'cuda', 'cpu' or 'cuda:N'
+                   state  # accelerate's PartialState
+                  ) -> str:
     "This process's device: with `cuda`, the GPU of its local rank (modulo the GPUs there are)."
     if device == "cuda" and torch.cuda.is_available(): return f"cuda:{state.local_process_index % torch.cuda.device_count()}"
     return device
@@ -514,7 +566,8 @@ def run_share(state, items: list, work, out: Path, log=print,
         write_json(failed, out / "failures" / f"process_{state.process_index}.json")
     return failed
 
-def gathered_failures(out: Path) -> list:
+def gathered_failures(out: Path  # the run's output folder
+                     ) -> list:
     "Every process's failures (read by the main process after `wait_for_everyone`)."
     return [f for p in sorted((out / "failures").glob("process_*.json")) for f in json.loads(p.read_text())]
 

@@ -46,7 +46,8 @@ def save_images(images: list,  # PIL images
     return paths
 
 # %% ../nbs/11_cli.ipynb #f1411641
-def cmd_tiny_generate(a: argparse.Namespace):
+def cmd_tiny_generate(a: argparse.Namespace  # parsed arguments of `unictokens tiny-generate`
+                     ):
     "Generate images with a tiny, randomly initialised backbone (offline smoke run of the whole t2i path)."
     from unictokens.sampling import t2i_generate
     from unictokens.magvit import to_pil
@@ -64,7 +65,8 @@ def cmd_tiny_generate(a: argparse.Namespace):
     return paths
 
 # %% ../nbs/11_cli.ipynb #8d4162e6
-def cmd_validate(a: argparse.Namespace) -> list:
+def cmd_validate(a: argparse.Namespace  # parsed arguments of `unictokens validate`
+                ) -> list:
     "Validate a dataset folder; print every problem; exit status 1 if any."
     from unictokens.data import UniCTokensData, DataError
     try: problems = UniCTokensData(a.data_root).validate(a.concept)
@@ -76,7 +78,8 @@ def cmd_validate(a: argparse.Namespace) -> list:
     return problems
 
 # %% ../nbs/11_cli.ipynb #d0066661
-def cmd_toyworld(a: argparse.Namespace) -> Path:
+def cmd_toyworld(a: argparse.Namespace  # parsed arguments of `unictokens toyworld`
+                ) -> Path:
     "Write a toy world in the UniCTokens dataset layout."
     from unictokens.toyworld import make_world
     t0 = time.perf_counter()
@@ -92,7 +95,8 @@ MIN_PHOTO_SIDE = 64  # pixels: smaller is a thumbnail or a broken export
 CATEGORY_WORDS = {"person": ("person", "man", "woman", "boy", "girl", "child", "baby", "kid", "human"),
                   "animal": ("dog", "cat", "bird", "rabbit", "horse", "fish", "hamster", "parrot", "cow", "sheep", "pig", "duck")}
 
-def check_photos(folder) -> tuple:
+def check_photos(folder  # the user's folder of photos
+                ) -> tuple:
     "`(usable, rejected)`: usable photo paths in name order, and `{file name: why not}` for everything else in `folder`."
     # shortest names first, so that of two copies the one called "IMG_3.png" is kept and "IMG_3 copy.png" is the duplicate
     import hashlib
@@ -114,7 +118,9 @@ def check_photos(folder) -> tuple:
         seen[key] = p.name; usable.append(p)
     return sorted(usable, key=lambda p: p.name), dict(sorted(rejected.items()))
 
-def read_facts(path, name: str) -> list:
+def read_facts(path,  # a facts file, one fact per line
+               name: str  # the concept's name
+              ) -> list:
     "The facts of a facts file (one per line; blank lines and lines starting with # skipped), each about `<name>`."
     from unictokens.data import DataError, Problem
     path, facts, problems = Path(path), [], []
@@ -247,7 +253,8 @@ def new_concept(root,  # the dataset (created if needed)
 
 
 # %% ../nbs/11_cli.ipynb #215967a7
-def cmd_concept_new(a: argparse.Namespace) -> dict:
+def cmd_concept_new(a: argparse.Namespace  # parsed arguments of `unictokens concept new`
+                   ) -> dict:
     "Write a new concept from a folder of photos and a facts file into a dataset."
     if not Path(a.photos).is_dir(): raise CLIError(f"--photos {a.photos}: no such folder; give the folder that holds the concept's photos")
     if a.facts and not Path(a.facts).is_file(): raise CLIError(f"--facts {a.facts}: no such file; give a text file, one fact per line")
@@ -258,7 +265,8 @@ def cmd_concept_new(a: argparse.Namespace) -> dict:
 
 
 # %% ../nbs/11_cli.ipynb #1510e782
-def cmd_pretrain_toy(a: argparse.Namespace) -> dict:
+def cmd_pretrain_toy(a: argparse.Namespace  # parsed arguments of `unictokens pretrain-toy`
+                    ) -> dict:
     "Pretrain the toy backbone (MAGVIT-v2, probe, CLIP, Show-o) and write assets + manifest."
     from unictokens.backbones import pretrain_toy, PretrainConfig
     cfg = PretrainConfig.smoke() if a.smoke else PretrainConfig.quick() if a.quick else PretrainConfig.gpu()
@@ -278,28 +286,32 @@ def cmd_pretrain_toy(a: argparse.Namespace) -> dict:
 class CLIError(Exception):
     "An expected failure, told to the user in a line or two (what, where, what to do); exit status 1."
 
-def positive_int(text: str) -> int:
+def positive_int(text: str  # a command-line value
+                ) -> int:
     "argparse type: an integer >= 1."
     try: v = int(text)
     except ValueError: raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
     if v < 1: raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
     return v
 
-def positive_float(text: str) -> float:
+def positive_float(text: str  # a command-line value
+                  ) -> float:
     "argparse type: a number > 0 (a learning rate)."
     try: v = float(text)
     except ValueError: raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
     if not v > 0 or v == float("inf"): raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
     return v
 
-def seed_int(text: str) -> int:
+def seed_int(text: str  # a command-line value
+            ) -> int:
     "argparse type: a seed in [0, 2**63) (what torch's generators take)."
     try: v = int(text)
     except ValueError: raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
     if not 0 <= v < 2 ** 63: raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, got {v}")
     return v
 
-def stage_list(text: str) -> tuple:
+def stage_list(text: str  # '1,2,3' or a subset
+              ) -> tuple:
     "argparse type: stages such as '1,2,3' or '3' (each 1, 2 or 3, in order, no repeats)."
     try: stages = tuple(int(s) for s in text.split(","))
     except ValueError: stages = ()
@@ -307,7 +319,8 @@ def stage_list(text: str) -> tuple:
         raise argparse.ArgumentTypeError(f"expected stages 1, 2, 3 in order, comma-separated (e.g. 1,2,3), got {text!r}")
     return stages
 
-def check_device(device: str) -> str:
+def check_device(device: str  # 'cpu', 'cuda' or 'cuda:N'
+                ) -> str:
     "The device, if this machine has it."
     if str(device).startswith("cuda") and not torch.cuda.is_available():
         raise CLIError(f"--device {device}: this machine has no CUDA GPU that torch can use; use --device cpu")
@@ -315,7 +328,9 @@ def check_device(device: str) -> str:
         raise CLIError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA GPU(s)")
     return device
 
-def writable_dir(path, what: str = "--out") -> Path:
+def writable_dir(path,  # a folder to write
+                 what: str = "--out"  # the option it came from, for the message
+                ) -> Path:
     "A folder that exists (made if needed) and takes a file, or a CLIError naming it."
     p = Path(path)
     if p.exists() and not p.is_dir(): raise CLIError(f"{what} {p}: a file is in the way; give a folder")
@@ -326,7 +341,8 @@ def writable_dir(path, what: str = "--out") -> Path:
     except OSError as e: raise CLIError(f"{what} {p}: cannot write there ({e.strerror or e}); choose a folder you can write to")
     return p
 
-def concept_folders(paths: list) -> list:
+def concept_folders(paths: list  # concept or run folders from the command line
+                   ) -> list:
     "Concept folders from `--concept` arguments: a concept folder, or a training run folder (its last stage)."
     out = []
     for p in map(Path, paths):
@@ -336,7 +352,9 @@ def concept_folders(paths: list) -> list:
                              f"point at what `unictokens train` wrote, e.g. runs/CONCEPT or runs/CONCEPT/stage3")
     return out
 
-def check_prompt(text: str, what: str = "prompt") -> str:
+def check_prompt(text: str,  # a prompt or question from the command line
+                 what: str = "prompt"  # the option it came from, for the message
+                ) -> str:
     "A non-empty prompt or question."
     if not text or not text.strip(): raise CLIError(f"the {what} is empty: say what to draw or ask, e.g. 'A photo of <bo> on the beach.'")
     return text
@@ -375,7 +393,8 @@ def _train_many(a, stages: tuple, over: dict) -> list:
                                 f"the others are trained; fix what is named and run the same command again")
     return [out / c / system for c in done]
 
-def cmd_train(a: argparse.Namespace) -> Path | list:
+def cmd_train(a: argparse.Namespace  # parsed arguments of `unictokens train`
+             ) -> Path | list:
     "Train a concept (or several) through the stages; prints the final concept folder last."
     from unictokens.data import UniCTokensData, DataError
     from unictokens.stages import train
@@ -396,7 +415,8 @@ def cmd_train(a: argparse.Namespace) -> Path | list:
     print(final)
     return final
 
-def cmd_generate(a: argparse.Namespace) -> list:
+def cmd_generate(a: argparse.Namespace  # parsed arguments of `unictokens generate`
+                ) -> list:
     "Generate pictures of a prompt with one or more concepts (concept folders or run folders)."
     from unictokens.stages import generate
     check_prompt(a.prompt); dirs = concept_folders(a.concept); check_device(a.device); out = writable_dir(a.out)
@@ -404,7 +424,8 @@ def cmd_generate(a: argparse.Namespace) -> list:
     paths = save_images(pics, out)
     print(paths[-1]); return paths
 
-def cmd_ask(a: argparse.Namespace) -> str:
+def cmd_ask(a: argparse.Namespace  # parsed arguments of `unictokens ask`
+           ) -> str:
     "Answer a question about an image (or, with no image, the text-only form)."
     from unictokens.stages import ask
     check_prompt(a.question, "question"); dirs = concept_folders(a.concept); check_device(a.device)
@@ -424,7 +445,8 @@ def _seeds(text: str) -> list:
         raise CLIError(f"--seeds {text!r}: expected a comma list of whole numbers in [0, 2**63), such as 0,1,2")
     return seeds
 
-def cmd_demo(a: argparse.Namespace) -> dict:
+def cmd_demo(a: argparse.Namespace  # parsed arguments of `unictokens demo`
+            ) -> dict:
     "Toy world -> three stages (+ ablations) -> UnifyBench against the baselines -> report."
     from unictokens.stages import ABLATIONS
     from unictokens.bench import run_bench
@@ -472,7 +494,8 @@ def _eval_plan(a, data) -> tuple:
         if (Path(f) / "history.json").is_file(): hist[f"<{c}> {plan[c][-1].name}"] = json.loads((Path(f) / "history.json").read_text())
     return plan, hist
 
-def cmd_eval(a: argparse.Namespace) -> dict | None:
+def cmd_eval(a: argparse.Namespace  # parsed arguments of `unictokens eval`
+            ) -> dict | None:
     "Score concept files (or every concept's runs) with UnifyBench and write the report; concepts split between launched processes."
     from unictokens.data import UniCTokensData
     from unictokens.bench import (baseline_systems, bench_tools, evaluate_concept, write_report, coordinator, process_device,
@@ -612,7 +635,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench_args(ev); ev.set_defaults(func=cmd_eval)
     return p
 
-def run(argv: list | None = None):
+def run(argv: list | None = None  # the command line without the program name (default: sys.argv[1:])
+       ):
     "Parse `argv` and run the sub-command; returns what it returns (paths, results) for Python callers."
     a = build_parser().parse_args(argv)
     return a.func(a)
@@ -621,7 +645,8 @@ EXPECTED = (CLIError, ValueError, OSError, RuntimeError, KeyError)  # data, conc
 
 def _say(msg: str): print(msg, file=sys.stderr, flush=True)
 
-def main(argv: list | None = None) -> int:
+def main(argv: list | None = None  # the command line without the program name (default: sys.argv[1:])
+        ) -> int:
     "Entry point of the `unictokens` console script: 0 on success, 1 for an expected failure, 2 for bad usage, 130 on Ctrl-C."
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv

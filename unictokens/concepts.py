@@ -14,13 +14,14 @@ import torch.nn.functional as F
 from .vocab import VocabLayout
 from .prompting import Prompter, encode_text, prepare_tokenizer
 from .showo import ShowO, ConceptRows
-from .checkpoints import atomic_dir, interrupted_copies, file_sha256, write_json, write_safetensors, read_safetensors
+from .checkpoints import atomic_dir, atomic_path, interrupted_copies, file_sha256, write_json, write_safetensors, read_safetensors
 
 # %% auto #0
 __all__ = ['GROUPS', 'PAPER_GROUP_SIZES', 'FORMAT', 'FORMAT_VERSION', 'TENSORS_FILE', 'MANIFEST_FILE', 'ConceptTokens',
            'mentioned', 'expand_t2i', 'mmu_system', 'backbone_fingerprint', 'attach_concepts', 'disable_lora',
            'detach_concepts', 'word_embedding', 'kmeans', 'code_embedding_init', 'FaceEmbedder', 'face_embedding_init',
-           'InsightFaceEmbedder', 'load_concepts', 'attached', 'LoraSpec', 'import_unictokens_checkpoint']
+           'InsightFaceEmbedder', 'load_concepts', 'attached', 'LoraSpec', 'import_unictokens_checkpoint',
+           'export_unictokens_checkpoint']
 
 # %% ../nbs/05_concepts.ipynb #cee4b095
 GROUPS = ("identifier", "shared", "gen", "und")  # in id order
@@ -451,7 +452,8 @@ def import_unictokens_checkpoint(src_dir,  # folder with epoch_N_{embed,lm_head_
                                  concept: str,  # the concept's name, e.g. "bo"
                                  epoch: int | None = None,  # None: the latest epoch in the folder
                                  class_word: str = "",  # its class noun, if known
-                                 backbone: str = "showlab/show-o-512x512"  # the Show-o it was trained on
+                                 backbone: str = "showlab/show-o-512x512",  # the Show-o it was trained on
+                                 model: ShowO | None = None  # that Show-o, loaded: its layout is recorded (None: show-o-512's)
                                 ) -> ConceptTokens:
     "A `ConceptTokens` from a released UniCTokens checkpoint (groups inferred from the row count)."
     d = Path(src_dir)
@@ -474,4 +476,21 @@ def import_unictokens_checkpoint(src_dir,  # folder with epoch_N_{embed,lm_head_
     ct.meta.update(stage=stage, initialisers={g: f"imported from {d.name}/epoch_{epoch}" for g in ct.rows.sizes},
                    backbone={"id": backbone, "layout": L.fingerprint(), "text_size": L.text_size, "codebook_size": L.codebook_size,
                              "eot_id": L.eot_id, "n_concepts": 0, "hidden_size": e.shape[1]})
-    return ct
+    return ct.for_backbone(model) if model is not None else ct
+
+# %% ../nbs/05_concepts.ipynb #d32fcea7
+def export_unictokens_checkpoint(ct: ConceptTokens,  # a concept with the release's groups (17, 25 or 33 rows)
+                                 out_dir,  # folder to write (created)
+                                 epoch: int = 0  # the N of epoch_N_*.pt
+                                ) -> Path:
+    "Write `ct` as the release does: epoch_N_embed.pt, epoch_N_lm_head_weight.pt, epoch_N_lm_head_bias.pt."
+    want = {n: g for n, (_, g) in _RELEASE_GROUPS.items()}
+    sizes = dict(ct.rows.sizes)
+    if sizes != {"identifier": 1, **want.get(sum(sizes.values()), {})}:
+        raise ValueError(f"{ct.name}: groups {sizes} have no release layout; the release has "
+                         + ", ".join(str({"identifier": 1, **g}) for g in want.values()))
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    e, w, b = (torch.cat([t[g].detach().float().cpu() for g in sizes]) for t in (ct.rows.embed, ct.rows.lm_weight, ct.rows.lm_bias))
+    for k, t in (("embed", e), ("lm_head_weight", w), ("lm_head_bias", b)):
+        with atomic_path(out / f"epoch_{epoch}_{k}.pt") as tmp: torch.save(t.clone(), tmp)
+    return out

@@ -43,7 +43,9 @@ def _short(v, n: int = 60) -> str:
 # %% ../nbs/06_data.ipynb #bef18b34
 _CONCEPT = re.compile(r"^\w[\w\-]*$")
 
-def concept_name_problem(name, where: str) -> Problem | None:
+def concept_name_problem(name,  # a concept's name as the dataset gives it
+                         where: str  # the file and field it came from, for the message
+                        ) -> Problem | None:
     "A Problem if `name` cannot be a concept (folder and `<token>`), else None."
     if not isinstance(name, str) or not name: return Problem(where, "concept name", "a non-empty string", _short(name))
     if unicodedata.normalize("NFC", name) != name: return Problem(where, "concept name", "NFC-normalised unicode", _short(name))
@@ -51,7 +53,8 @@ def concept_name_problem(name, where: str) -> Problem | None:
         return Problem(where, "concept name", "letters, digits, _ or - (no spaces, '/', '\\' or '..')", _short(name))
     return None
 
-def safe_join(root: Path, *parts: str) -> Path:
+def safe_join(root: Path,  # the folder every result must stay inside
+              *parts: str) -> Path:
     "`root / parts`, refusing anything that resolves outside `root`."
     p = Path(root).joinpath(*parts)
     if any(x in ("..", "") or "/" in x or "\\" in x or "\0" in x for x in parts) or not p.resolve().is_relative_to(Path(root).resolve()):
@@ -59,7 +62,9 @@ def safe_join(root: Path, *parts: str) -> Path:
     return p
 
 # %% ../nbs/06_data.ipynb #87e7af4f
-def read_json(path: Path, required: bool = True):
+def read_json(path: Path,  # a JSON file of the dataset
+              required: bool = True  # True: a missing file is a problem; False: None
+             ):
     "Parsed JSON of `path`; None if it is optional and absent. Raises DataError naming the file."
     if not path.is_file():
         if required: raise DataError([Problem(str(path), "file", "a JSON file", "nothing (missing)")])
@@ -89,7 +94,8 @@ def _to_rgb(im: Image.Image) -> Image.Image:
         im = Image.alpha_composite(bg, im.convert("RGBA"))
     return im.convert("RGB")
 
-def load_image(path: Path) -> Image.Image:
+def load_image(path: Path  # a picture file (PNG, JPEG, WebP, BMP)
+              ) -> Image.Image:
     "The image at `path` as RGB, or DataError naming the file."
     try:
         with Image.open(path) as im:
@@ -102,7 +108,8 @@ def load_image(path: Path) -> Image.Image:
     except Exception as e:
         raise DataError([Problem(str(path), "image", "a readable image", f"{type(e).__name__}: {e}")]) from None
 
-def list_images(folder: Path) -> list:
+def list_images(folder: Path  # a folder of pictures
+               ) -> list:
     "Image files of `folder` (not recursive), in natural order (2.png before 10.png); mask images excluded."
     if not folder.is_dir(): return []
     key = lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]
@@ -155,7 +162,12 @@ def _image_for(key: str, folder: Path, path, problems: list) -> Path | None:
             return None
     problems.append(Problem(str(path), f"key {key!r}", f"the name of an image in {folder.name}/", "no such image")); return None
 
-def parse_qa_file(obj, path, image_dir: Path | None, problems: list, need_answer: bool = True) -> list:
+def parse_qa_file(obj,  # the parsed JSON of a question-answer file
+                  path,  # that file, for messages
+                  image_dir: Path | None,  # where its image names point
+                  problems: list,  # found problems are appended here
+                  need_answer: bool = True  # False: questions without answers are allowed
+                 ) -> list:
     "`QAItem`s from a parsed JSON file in any accepted shape; problems are appended to `problems`."
     items = []
     def add(x, where, image=None):
@@ -186,7 +198,10 @@ class UniCTokensData:
 
     def path(self, *parts) -> Path: return safe_join(self.root, *parts)  # a path inside the root
 
-    def concept_dir(self, concept: str, split: str = "train") -> Path:
+    def concept_dir(self,
+                    concept: str,  # a concept of the dataset ('bo')
+                    split: str = "train"  # 'train' or 'test'
+                   ) -> Path:
         "`concept/<split>/<concept>`, after checking the name."
         if (p := concept_name_problem(concept, str(self.path("concepts_list.json")))): raise DataError([p])
         return self.path("concept", split, concept)
@@ -239,7 +254,9 @@ class ConceptInfo:
     conversation_type: str | None = None
 
 @patch
-def info(self: UniCTokensData, concept: str) -> ConceptInfo:
+def info(self: UniCTokensData,
+         concept: str  # a concept of the dataset ('bo')
+        ) -> ConceptInfo:
     "The concept's `info.json`, checked."
     path, problems = self.concept_dir(concept) / "info.json", []
     d = read_json(path)
@@ -257,7 +274,9 @@ def info(self: UniCTokensData, concept: str) -> ConceptInfo:
 
 # %% ../nbs/06_data.ipynb #c9b27f1e
 @patch
-def train_images(self: UniCTokensData, concept: str) -> list:
+def train_images(self: UniCTokensData,
+                 concept: str  # a concept of the dataset ('bo')
+                ) -> list:
     "Paths of the concept's training images (at least one)."
     folder, listing = self.concept_dir(concept), self.path("concept", "train", "train_images.json")
     table = read_json(listing, required=False)
@@ -275,12 +294,16 @@ def train_images(self: UniCTokensData, concept: str) -> list:
     return paths
 
 @patch
-def cropped_images(self: UniCTokensData, concept: str) -> list:
+def cropped_images(self: UniCTokensData,
+                   concept: str  # a concept of the dataset ('bo')
+                  ) -> list:
     "Paths in `cropped/` (may be empty)."
     return list_images(self.concept_dir(concept) / "cropped")
 
 @patch
-def test_images(self: UniCTokensData, concept: str) -> list:
+def test_images(self: UniCTokensData,
+                concept: str  # a concept of the dataset ('bo')
+               ) -> list:
     "Paths of the concept's test images (at least one)."
     folder = self.concept_dir(concept, "test")
     paths = list_images(folder)
@@ -311,25 +334,34 @@ def _qa(self: UniCTokensData, path: Path, image_dir: Path | None, need_answer: b
     return items
 
 @patch
-def conversations(self: UniCTokensData, concept: str) -> list:
+def conversations(self: UniCTokensData,
+                  concept: str  # a concept of the dataset ('bo')
+                 ) -> list:
     "`QAItem`s of `conversations.json` (attribute dialogues about the training images)."
     d = self.concept_dir(concept)
     return self._qa(d / "conversations.json", d)
 
 @patch
-def recognitions(self: UniCTokensData, concept: str, kind: str = "positive") -> list:
+def recognitions(self: UniCTokensData,
+                 concept: str,  # a concept of the dataset ('bo')
+                 kind: str = "positive"  # 'positive' or 'negative'
+                ) -> list:
     "`QAItem`s of `positive_recognitions.json` or `random_recognitions.json` (questions may come without answers)."
     if kind not in ("positive", "random"): raise ValueError(f"kind must be 'positive' or 'random', got {kind!r}")
     d = self.concept_dir(concept)
     return self._qa(d / f"{kind}_recognitions.json", d if kind == "positive" else self.path("random_images"), need_answer=False, required=False)
 
 @patch
-def text_only(self: UniCTokensData, concept: str) -> list:
+def text_only(self: UniCTokensData,
+              concept: str  # a concept of the dataset ('bo')
+             ) -> list:
     "`QAItem`s of the test `text_only.json` (no image)."
     return self._qa(self.concept_dir(concept, "test") / "text_only.json", None)
 
 @patch
-def vqa(self: UniCTokensData, concept: str) -> list:
+def vqa(self: UniCTokensData,
+        concept: str  # a concept of the dataset ('bo')
+       ) -> list:
     "`QAItem`s of the test `vqa.json`; every item names an image of the test folder ('0.png' or 'scenes/0.png')."
     d = self.concept_dir(concept, "test")
     items = self._qa(d / "vqa.json", d)
@@ -339,7 +371,9 @@ def vqa(self: UniCTokensData, concept: str) -> list:
     return [x if inside(x.image) else QAItem(x.question, x.answer, d / x.image.name) for x in items]
 
 @patch
-def t2i_conditions(self: UniCTokensData, concept: str) -> list:
+def t2i_conditions(self: UniCTokensData,
+                   concept: str  # a concept of the dataset ('bo')
+                  ) -> list:
     "Prompts of `t2i_conditions.json`; the first is the plain prompt, the rest are knowledge-driven."
     path = self.concept_dir(concept, "test") / "t2i_conditions.json"
     obj, problems = read_json(path), []
@@ -350,7 +384,9 @@ def t2i_conditions(self: UniCTokensData, concept: str) -> list:
     return list(obj)
 
 @patch
-def negatives(self: UniCTokensData, concept: str) -> list:
+def negatives(self: UniCTokensData,
+              concept: str  # a concept of the dataset ('bo')
+             ) -> list:
     "`(path, score or None)` of the hard negatives in `negative_example/`, highest score (most similar) first."
     folder = self.concept_dir(concept) / "negative_example"
     paths, path, problems = list_images(folder), folder / "score.json", []
@@ -440,7 +476,9 @@ def _listed_names(self: UniCTokensData, problems: list) -> list:
         return sorted(p.name for p in folder.iterdir() if p.is_dir() and not concept_name_problem(p.name, "")) if folder.is_dir() else []
 
 @patch
-def validate(self: UniCTokensData, concept: str | None = None) -> list:
+def validate(self: UniCTokensData,
+             concept: str | None = None  # a concept of the dataset ('bo')
+            ) -> list:
     "Every `Problem` in the dataset (or in one concept and the shared files), in one pass: one fault never hides another."
     problems = []
     names = self._listed_names(problems)
@@ -473,7 +511,11 @@ REC_QUESTIONS = ("Is <{c}> in this photo?", "Can you see <{c}> in this image?", 
                  "Is <{c}> visible in this image?")
 YES, NO = "Yes.", "No."
 
-def conversation_item(image, question: str, answer: str, type_: str | None = None) -> dict:
+def conversation_item(image,  # the picture's path (None: asked about the black picture)
+                      question: str,  # the question
+                      answer: str,  # its gold answer
+                      type_: str | None = None  # the item type ('vqa', 'text_only', 'rec')
+                     ) -> dict:
     "A sample in the release's format."
     item = {"image": str(image), "conversations": [{"from": "human", "value": f"<image>\n{question}"}, {"from": "gpt", "value": answer}]}
     return {**item, "type": type_} if type_ else item
@@ -664,7 +706,8 @@ class T2IDataset(_ImageDataset):
     def __getitem__(self, i): return {"image": self._image(i), "prompt": self.items[i]["prompt"]}
 
 # %% ../nbs/06_data.ipynb #24ab179a
-def tokenizer_fingerprint(magvit) -> str:
+def tokenizer_fingerprint(magvit  # the MAGVIT-v2 whose codes are cached
+                         ) -> str:
     "Hash of a MAGVIT-v2's config and weights."
     h = hashlib.sha256(json.dumps(magvit.config.to_dict(), sort_keys=True).encode())
     for k, v in magvit.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())  # any dtype (bf16 too)

@@ -27,11 +27,21 @@ class Judge:
 
     def __init__(self): self.failures = []
 
-    def score_answer(self, question: str, answer: str, gold: str, context=None) -> float | None:
+    def score_answer(self,
+                     question: str,  # the question asked
+                     answer: str,  # the model's answer
+                     gold: str,  # the gold answer
+                     context=None  # the concept's facts
+                    ) -> float | None:
         "Score `answer` to `question` against `gold`; `context` is what is known about the concept (optional)."
         raise NotImplementedError
 
-    def score_image(self, image, prompt: str, concept_info, attribute: str | None = None) -> float | None:
+    def score_image(self,
+                    image,  # the generated picture
+                    prompt: str,  # the prompt it was drawn from
+                    concept_info,  # the concept's description and facts
+                    attribute: str | None = None  # the fact to check
+                   ) -> float | None:
         "Score whether `image`, generated from `prompt`, shows the concept with `attribute` (default: the fact the prompt uses)."
         raise NotImplementedError
 
@@ -45,7 +55,8 @@ class Judge:
         return None
 
 # %% ../nbs/10a_judges.ipynb #5ef2b461
-def concept_fields(info) -> dict:
+def concept_fields(info  # a ConceptInfo
+                  ) -> dict:
     "name, class, info and extra_info of a `ConceptInfo` or an info.json dict."
     if isinstance(info, dict):
         extra = info.get("extra_info", [])
@@ -53,14 +64,16 @@ def concept_fields(info) -> dict:
                 "extra_info": [extra] if isinstance(extra, str) else list(extra)}
     return {"name": info.name, "class": info.class_word, "info": info.info, "extra_info": list(info.extra_info)}
 
-def concept_text(info) -> str:
+def concept_text(info  # a ConceptInfo
+                ) -> str:
     "The concept as a judge reads it: name, info and extra_info lines."
     f = concept_fields(info)
     name = f["name"] and (f["name"] if f["name"].startswith("<") else f"<{f['name']}>")
     return "\n".join(([f"name: {name}"] if name else []) + [f"info: {f['info']}", f"extra_info: {' '.join(f['extra_info'])}"])
 
 # %% ../nbs/10a_judges.ipynb #18152086
-def local_sentence_similarity(model_name: str) -> Callable[[str, str], float]:
+def local_sentence_similarity(model_name: str  # a sentence-transformers model on this machine
+                             ) -> Callable[[str, str], float]:
     "Cosine similarity of two texts with a sentence-transformers model that is already on the disk."
     from sentence_transformers import SentenceTransformer
     model = SentenceTransformer(model_name, local_files_only=True)
@@ -84,7 +97,12 @@ class OfflineTextJudge(Judge):
             try: self.similarity = local_sentence_similarity(model_name)
             except Exception as e: self.note = f"no sentence model ({type(e).__name__}: {str(e)[:120]}); normalised match and token F1 only"
 
-    def score_answer(self, question: str, answer: str, gold: str, context=None) -> float | None:
+    def score_answer(self,
+                     question: str,  # the question asked
+                     answer: str,  # the model's answer
+                     gold: str,  # the gold answer
+                     context=None  # the concept's facts
+                    ) -> float | None:
         a, g = normalize_answer(answer), normalize_answer(gold)
         if not a: return 0.0
         if g and f" {g} " in f" {a} ": return 1.0
@@ -92,7 +110,12 @@ class OfflineTextJudge(Judge):
         if self.similarity is not None and self.similarity(answer, gold) >= self.threshold: return 0.5
         return 0.0
 
-    def score_image(self, image, prompt: str, concept_info, attribute: str | None = None) -> float | None:
+    def score_image(self,
+                    image,  # the generated picture
+                    prompt: str,  # the prompt it was drawn from
+                    concept_info,  # the concept's description and facts
+                    attribute: str | None = None  # the fact to check
+                   ) -> float | None:
         return self._fail("image", "the offline text judge cannot judge images; configure an API judge (--judge api)")
 
 # %% ../nbs/10a_judges.ipynb #28997016
@@ -108,18 +131,27 @@ IMAGE_SYSTEM = ("You check pictures generated for a personal concept: a person, 
                 "concept with the fact only in part (the hat in another colour), 0 otherwise: the concept is not recognisable, "
                 "the fact is missing, or it is shown on someone else.")
 
-def answer_messages(question: str, answer: str, gold: str, context=None) -> list:
+def answer_messages(question: str,  # the question asked
+                    answer: str,  # the model's answer
+                    gold: str,  # the gold answer
+                    context=None  # the concept's facts, if the judge may use them
+                   ) -> list:
     "Chat messages asking a judge to score an answer."
     ctx = "" if context is None else f"What is known about the concept:\n{context if isinstance(context, str) else concept_text(context)}\n"
     user = f"{ctx}Question: {question}\nReference answer: {gold}\nModel's answer: {answer}\nScore (0, 0.5 or 1):"
     return [{"role": "system", "content": ANSWER_SYSTEM}, {"role": "user", "content": user}]
 
-def image_data_url(image) -> str:
+def image_data_url(image  # a PIL image, a path or an array
+                  ) -> str:
     "The image as a base64 PNG data URL."
     buf = io.BytesIO(); as_image(image).save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
-def image_messages(image, prompt: str, concept_info, attribute: str | None = None) -> list:
+def image_messages(image,  # the generated picture
+                   prompt: str,  # the prompt it was drawn from
+                   concept_info,  # the concept's description and facts
+                   attribute: str | None = None  # the fact to check (default: the one the prompt names)
+                  ) -> list:
     "Chat messages asking a vision judge whether a generated image shows a fact."
     fact = attribute or "the extra_info fact that the prompt refers to"
     text = f"About the concept:\n{concept_text(concept_info)}\n\nPrompt: {prompt}\nFact to check: {fact}\nScore (0, 0.5 or 1):"
@@ -161,7 +193,9 @@ class APIJudge(Judge):
 
 # %% ../nbs/10a_judges.ipynb #10829deb
 @patch
-def cache_path(self: APIJudge, messages: list) -> Path:
+def cache_path(self: APIJudge,
+               messages: list  # a request
+              ) -> Path:
     "The cache file of one request: sha256 of the endpoint, the model and the messages."
     blob = json.dumps({"url": self.url, "model": self.model, "messages": messages}, sort_keys=True, ensure_ascii=False)
     return self.cache_dir / f"{hashlib.sha256(blob.encode()).hexdigest()}.json"
@@ -194,7 +228,10 @@ def time_left(self: APIJudge) -> float:
     return self.deadline - (time.monotonic() - self._started)
 
 @patch
-def complete(self: APIJudge, messages: list, what: str = "request") -> str | None:
+def complete(self: APIJudge,
+             messages: list,  # a request
+             what: str = "request"  # what is asked, for messages
+            ) -> str | None:
     "The judge's reply to `messages` (from the cache when a scored reply is there); None (reason in `failures`) on errors."
     path = self.cache_path(messages)
     if path.is_file():
@@ -210,7 +247,10 @@ def complete(self: APIJudge, messages: list, what: str = "request") -> str | Non
             return self._fail(what, f"{type(e).__name__}: {str(e)[:200]}")
 
 @patch
-def remember(self: APIJudge, messages: list, reply: str):
+def remember(self: APIJudge,
+             messages: list,  # a request
+             reply: str  # its reply
+            ):
     "Cache a reply (only replies that parsed as a score are kept: garbage is asked again next time)."
     path = self.cache_path(messages)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -228,17 +268,29 @@ def _judged(self: APIJudge, messages: list, what: str) -> float | None:
     return s
 
 @patch
-def score_answer(self: APIJudge, question: str, answer: str, gold: str, context=None) -> float | None:
+def score_answer(self: APIJudge,
+                 question: str,  # the question asked
+                 answer: str,  # the model's answer
+                 gold: str,  # the gold answer
+                 context=None  # the concept's facts
+                ) -> float | None:
     return self._judged(answer_messages(question, answer, gold, context), "answer")
 
 @patch
-def score_image(self: APIJudge, image, prompt: str, concept_info, attribute: str | None = None) -> float | None:
+def score_image(self: APIJudge,
+                image,  # the generated picture
+                prompt: str,  # the prompt it was drawn from
+                concept_info,  # the concept's description and facts
+                attribute: str | None = None  # the fact to check
+               ) -> float | None:
     return self._judged(image_messages(image, prompt, concept_info, attribute), "image")
 
 # %% ../nbs/10a_judges.ipynb #3d7080d2
 JUDGES = {"offline": OfflineTextJudge, "api": APIJudge}
 
-def make_judge(kind: str, **kw) -> Judge:
+def make_judge(kind: str,  # 'offline', 'api' or 'local'
+               **kw  # the judge's settings (base_url=, model=, ...)
+              ) -> Judge:
     "`offline` or `api` (base_url=, model=, ...); the toy judge comes with the toy backbone (`EvalKit`)."
     if kind not in JUDGES: raise ValueError(f"unknown judge {kind!r}; choose one of {list(JUDGES)}")
     return JUDGES[kind](**kw)

@@ -48,7 +48,8 @@ METRIC_NAMES = tuple(m.name for m in METRICS)
 # %% ../nbs/10_metrics.ipynb #9a14e1bb
 _YES, _NO = {"yes", "yeah", "yep", "true", "correct"}, {"no", "nope", "not", "false", "incorrect"}
 
-def parse_yes_no(text: str | bool | None) -> bool | None:
+def parse_yes_no(text: str | bool | None  # a model's answer ('Yes, it is.') or a bool
+                ) -> bool | None:
     "True for a yes answer, False for a no answer, None when the text says neither (or both)."
     if text is None or isinstance(text, bool): return text
     words = re.findall(r"[a-z]+", str(text).lower().replace("n't", " not"))
@@ -82,7 +83,9 @@ def recognition_scores(preds: Sequence,  # the model's answers (text, or True / 
     return RecScores(rp, rn, None if rp is None or rn is None else (rp + rn) / 2, len(pos), len(neg), p.count(None))
 
 # %% ../nbs/10_metrics.ipynb #4f15634e
-def multiple_choice_correct(prediction: str, gold: str) -> bool:
+def multiple_choice_correct(prediction: str,  # the model's answer ('B', 'b)', 'The answer is B.')
+                            gold: str  # the right option's letter
+                           ) -> bool:
     "True when the gold answer string occurs in the prediction."
     return gold in prediction
 
@@ -117,7 +120,8 @@ def char_bleu(prediction: str,
 # %% ../nbs/10_metrics.ipynb #bfa573ea
 JUDGE_SCORES = (0.0, 0.5, 1.0)
 
-def parse_judge_score(text: str | None) -> float | None:
+def parse_judge_score(text: str | None  # a judge's reply ('Score: 0.8', '{"score": 1}')
+                     ) -> float | None:
     "0, 0.5 or 1 from a judge's reply ('1', '0.5', 'Score: 0.5', '{\"score\": 1}'); None for anything else."
     if not isinstance(text, str): return None
     t = re.sub(r"^```[a-z]*\s*|\s*```$", "", text.strip(), flags=re.I).replace("*", "").strip()
@@ -132,12 +136,15 @@ def parse_judge_score(text: str | None) -> float | None:
     return next((s for s in JUDGE_SCORES if abs(v - s) < 1e-9), None)
 
 # %% ../nbs/10_metrics.ipynb #e718c3b5
-def normalize_answer(text: str) -> str:
+def normalize_answer(text: str  # an answer in any case and punctuation
+                    ) -> str:
     "Lower case, punctuation and articles (a, an, the) removed, whitespace collapsed."
     t = re.sub(r"[^\w\s]", " ", str(text).lower())
     return " ".join(w for w in t.split() if w not in ("a", "an", "the"))
 
-def token_f1(prediction: str, gold: str) -> float:
+def token_f1(prediction: str,  # the model's answer
+             gold: str  # the gold answer
+            ) -> float:
     "F1 of the normalised words of prediction and gold (multiset overlap)."
     p, g = normalize_answer(prediction).split(), normalize_answer(gold).split()
     common = sum((Counter(p) & Counter(g)).values())
@@ -146,7 +153,10 @@ def token_f1(prediction: str, gold: str) -> float:
     return 2 * prec * rec / (prec + rec)
 
 # %% ../nbs/10_metrics.ipynb #a3768b5b
-def clip_t_prompt(prompt: str, concept: str, class_noun: str) -> str:
+def clip_t_prompt(prompt: str,  # a generation prompt mentioning <concept>
+                  concept: str,  # the concept's name ('bo')
+                  class_noun: str  # its class word ('dog')
+                 ) -> str:
     "The prompt CLIP-T compares with: the concept (`<bo>`, or the DreamBooth `<sks>`) replaced by its class noun."
     name = concept.strip("<>")
     return prompt.replace(f"<{name}>", class_noun).replace("<sks>", class_noun)
@@ -180,14 +190,22 @@ class ClipScorer:
 
 # %% ../nbs/10_metrics.ipynb #d9123c1a
 @patch
-def clip_i(self: ClipScorer, generated: Sequence, references: Sequence, per_image: bool = False) -> float | list:
+def clip_i(self: ClipScorer,
+           generated: Sequence,  # generated PIL images
+           references: Sequence,  # the concept's training photos
+           per_image: bool = False  # True: one score per generated image
+          ) -> float | list:
     "Mean cosine of each generated image with all references (a list per generated image when `per_image`)."
     if not generated or not references: raise ValueError(f"CLIP-I needs images: {len(generated)} generated, {len(references)} references")
     sims = (self.image_features(generated) @ self.image_features(references).T).mean(1)  # (G,)
     return sims.tolist() if per_image else sims.mean().item()
 
 @patch
-def clip_t(self: ClipScorer, generated: Sequence, prompts: str | Sequence[str], per_image: bool = False) -> float | list:
+def clip_t(self: ClipScorer,
+           generated: Sequence,  # generated PIL images
+           prompts: str | Sequence[str],  # one prompt for all, or one per image
+           per_image: bool = False  # True: one score per image
+          ) -> float | list:
     "Mean cosine of each generated image with its prompt (one prompt for all, or one per image)."
     prompts = [prompts] * len(generated) if isinstance(prompts, str) else list(prompts)
     if len(prompts) != len(generated) or not prompts: raise ValueError(f"CLIP-T needs one prompt per image: {len(prompts)} prompts, {len(generated)} images")
@@ -217,7 +235,10 @@ def face_embeddings(embedder,  # a `concepts.FaceEmbedder`: images -> (n, d)
         except ValueError: missing.append(i)
     return (F.normalize(torch.stack(found), dim=-1) if found else None), missing
 
-def face_similarity(embedder, generated: Sequence, references: Sequence) -> float | None:
+def face_similarity(embedder,  # images -> (n, d) face embeddings; ValueError when no face
+                    generated: Sequence,  # generated PIL images
+                    references: Sequence  # the concept's training photos
+                   ) -> float | None:
     "Mean face cosine over all (reference, generated) pairs with a face; None when either set has none."
     g, _ = face_embeddings(embedder, generated)
     r, _ = face_embeddings(embedder, references)
@@ -273,7 +294,10 @@ def _rows(values: dict) -> list:
     rows = [[float(x) for x in (v if isinstance(v, (list, tuple)) else [v]) if x is not None and math.isfinite(x)] for v in values.values()]
     return [r for r in rows if r]
 
-def bootstrap_means(rows: list, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+def bootstrap_means(rows: list,  # one list of values per concept (its seeds)
+                    n_boot: int,  # resamples
+                    rng: np.random.Generator  # numpy generator (seeded by the caller)
+                   ) -> np.ndarray:
     "(n_boot,) means of resampled concepts, each with its seeds resampled."
     C, S = len(rows), max(map(len, rows))
     arr, n = np.zeros((C, S)), np.array([len(r) for r in rows])
@@ -307,7 +331,8 @@ def paired_differences(a: dict,  # {concept: value or [value per seed]} of the s
         if d: out[c] = d
     return dict(sorted(out.items()))
 
-def verdict_of(e: Estimate) -> str:
+def verdict_of(e: Estimate  # a paired difference with its interval
+              ) -> str:
     "'holds' (interval above 0), 'does not hold' (below 0) or 'undecided'."
     if e.low is None or e.high is None: return "undecided"
     return "holds" if e.low > 0 else "does not hold" if e.high < 0 else "undecided"

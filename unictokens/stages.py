@@ -77,12 +77,14 @@ _PAPER = {1: dict(new_groups={"identifier": 1, "shared": 16}, learn=("identifier
                   t2i_weight=0.8, mmu_weight=0.2, weight_decay=1e-3, eps=1e-8, mmu_batch=1, perception=PerceptionConfig(),
                   t2i_images="train", cond_dropout=0.1)}
 
-def paper_stage(stage: int) -> StageConfig:
+def paper_stage(stage: int  # 1, 2 or 3
+               ) -> StageConfig:
     "The released recipe for `stage` (1, 2 or 3)."
     if stage not in _PAPER: raise ValueError(f"stage must be 1, 2 or 3, got {stage!r}")
     return StageConfig(stage, **_PAPER[stage])
 
-def tiny_stage(stage: int) -> StageConfig:
+def tiny_stage(stage: int  # 1, 2 or 3
+              ) -> StageConfig:
     "The recipe shrunk for the toy world on a CPU (epochs and learning rate chosen on held-out concepts: `results/sweep`)."
     cfg = paper_stage(stage)
     per = cfg.perception and replace(cfg.perception, n_images=4, steps=8, guidance=2.0, keep_steps=(2, 6), picture_step=6)
@@ -95,8 +97,17 @@ def _codes_of(paths, cache: CodeCache, resolution: int) -> torch.Tensor:
     imgs = torch.stack([image_transform(load_image(Path(p)), resolution) for p in paths])
     return cache(imgs.to(next(cache.magvit.parameters()).device))
 
-def init_rows(ct: ConceptTokens, group: str, how: str, backbone, data: UniCTokensData, cache: CodeCache, cfg: StageConfig,
-              seed: int, face_embedder=None, perception_codes: torch.Tensor | None = None):
+def init_rows(ct: ConceptTokens,  # the concept whose group starts
+              group: str,  # 'identifier', 'shared', 'gen' or 'und'
+              how: str,  # the initialiser (a StageConfig.init value)
+              backbone,  # the backbone
+              data: UniCTokensData,  # the dataset
+              cache: CodeCache,  # image codes, computed once
+              cfg: StageConfig,  # the stage's settings
+              seed: int,  # seeds random initialisers
+              face_embedder=None,  # for the face initialiser of people
+              perception_codes: torch.Tensor | None = None  # codes of the stage-2 pictures (stage 3's initialiser)
+             ):
     "Initialise `group` of `ct` as the stage config says."
     model, c, n = backbone.showo, ct.name, ct.rows.sizes[group]
     person = data.concept_categories().get(c) == "person"
@@ -127,7 +138,13 @@ def whiteout(codes_at: torch.Tensor,  # (B, N) codes at the picture step
     return torch.where(diff > 0, torch.ones_like(img), img)
 
 @torch.no_grad()
-def perception_pictures(backbone, prompter, ct: ConceptTokens, category: str | None, cfg: PerceptionConfig, seed: int) -> dict:
+def perception_pictures(backbone,  # the backbone
+                        prompter,  # with the concept attached
+                        ct: ConceptTokens,  # the stage-2 concept
+                        category: str | None,  # 'person' draws faces
+                        cfg: PerceptionConfig,  # steps, guidance, pictures
+                        seed: int  # seeds the sampler
+                       ) -> dict:
     "Generate the concept, keep the codes at `cfg.keep_steps`, and build the white-out pictures and their codes."
     prompt = (cfg.person_prompt if category == "person" else cfg.prompt).format(c=ct.name)
     keep = {s - 1 for s in cfg.keep_steps} | {cfg.picture_step - 1}
@@ -147,13 +164,15 @@ def perception_pictures(backbone, prompter, ct: ConceptTokens, category: str | N
 # %% ../nbs/09_stages.ipynb #f2d3a7a3
 def _seed(seed: int, stage: int, epoch: int) -> int: return seed * 1_000_003 + stage * 1009 + epoch
 
-def latest_checkpoint(folder: Path) -> tuple:
+def latest_checkpoint(folder: Path  # a stage's checkpoints folder
+                     ) -> tuple:
     "`(epoch, path)` of the last complete checkpoint in `folder`, or `(0, None)`."
     done = [(int(p.name.split("_")[1]), p) for p in Path(folder).glob("epoch_*")
             if (p / "concept.json").is_file() and (p / "trainer.pt").is_file()]
     return max(done) if done else (0, None)
 
-def data_hash(items: list) -> str:
+def data_hash(items: list  # the stage's training items
+             ) -> str:
     "sha256 of the training items and the bytes of every image they use."
     import hashlib
     h = hashlib.sha256(json.dumps(items, sort_keys=True, default=str).encode())
@@ -183,7 +202,9 @@ def _stage_concept(backbone, data, concept: str, cfg: StageConfig, prev: Path | 
     return ct
 
 # %% ../nbs/09_stages.ipynb #37747ab9
-def precision_of(cfg: StageConfig, device: torch.device) -> str:
+def precision_of(cfg: StageConfig,  # the stage's settings
+                 device: torch.device  # where it trains
+                ) -> str:
     "The precision a stage runs in on `device`: `cfg.precision`, with `auto` resolved."
     if cfg.precision != "auto": return cfg.precision
     if device.type != "cuda": return "fp32"
@@ -293,7 +314,10 @@ def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, 
         if callback: callback(len(history), history[-1])
 
 # %% ../nbs/09_stages.ipynb #d382fa00
-def plot_history(ax, records: list, title: str = ""):
+def plot_history(ax,  # a matplotlib axis
+                 records: list,  # loss records of a training history
+                 title: str = ""  # the axis title
+                ):
     "Loss per step on `ax`: one curve per stage (and token set, for the `separate` ablation) of a training history."
     for key in dict.fromkeys((r.get("set", ""), r["stage"]) for r in records):
         rs = [r for r in records if (r.get("set", ""), r["stage"]) == key]
@@ -330,7 +354,10 @@ ABLATIONS = {
     "no_init": "every group starts from random rows instead of its initialiser",
 }
 
-def stage_plan(stages=(1, 2, 3), preset: str = "tiny", ablation: str | None = None) -> list:
+def stage_plan(stages=(1, 2, 3),  # which stages to run
+               preset: str = "tiny",  # 'tiny' or 'paper'
+               ablation: str | None = None  # one of ABLATIONS, or None for ours
+              ) -> list:
     "`[(subfolder, StageConfig), ...]` in training order for the recipe `preset` with an optional ablation."
     if ablation not in (None, *ABLATIONS): raise ValueError(f"unknown ablation {ablation!r}; one of {sorted(ABLATIONS)}")
     if preset not in ("tiny", "paper"): raise ValueError(f"preset must be 'tiny' or 'paper', got {preset!r}")
@@ -348,7 +375,14 @@ def stage_plan(stages=(1, 2, 3), preset: str = "tiny", ablation: str | None = No
 class RunMismatch(ValueError):
     "A run folder that was made with other settings than the ones asked for now."
 
-def run_record(concept: str, data, backbone, seed: int, preset: str, ablation: str | None, plan: list) -> dict:
+def run_record(concept: str,  # the concept
+               data,  # the dataset
+               backbone,  # the backbone
+               seed: int,  # the training seed
+               preset: str,  # 'tiny' or 'paper'
+               ablation: str | None,  # or None
+               plan: list  # from stage_plan
+              ) -> dict:
     "What decides a run's result (compared on every rerun): settings, stage recipes, data hash and backbone fingerprint."
     from unictokens.concepts import backbone_fingerprint
     items = [it for s in sorted({min(c.stage, 3) for _, c in plan}) for sd in [data.derive_training_data(concept, s)] for it in sd.mmu + sd.t2i]
@@ -357,7 +391,9 @@ def run_record(concept: str, data, backbone, seed: int, preset: str, ablation: s
               "backbone": {"name": backbone.name, **backbone_fingerprint(backbone.showo)}}
     return json.loads(json.dumps(record))  # as it reads back from config.json (tuples become lists)
 
-def record_differences(old: dict, new: dict) -> list:
+def record_differences(old: dict,  # the run record on disk
+                       new: dict  # this call's run record
+                      ) -> list:
     "`'field: old -> new'` for every setting of `new` that `old` has otherwise (stage recipes field by field)."
     diffs = [f"{k}: {old.get(k, 'not recorded')!r} -> {new[k]!r}" for k in new if k != "stages" and old.get(k, "not recorded") != new[k]]
     os_, ns = old.get("stages") or [], new["stages"]
@@ -427,7 +463,8 @@ def train(concept: str, data_root=None, backbone=None, stages=(1, 2, 3), out_dir
     return last
 
 # %% ../nbs/09_stages.ipynb #f4356879
-def check_start_epochs(plan: list):
+def check_start_epochs(plan: list  # from stage_plan
+                      ):
     "Raise unless every stage that starts from an epoch of the previous one finds that epoch saved by it (when both run)."
     by = {(sub, c.stage): c for sub, c in plan}
     for sub, c in plan:
@@ -438,7 +475,11 @@ def check_start_epochs(plan: list):
                              f"but stage {p.stage} runs {p.epochs} epochs saving every {p.save_every}: give it at least "
                              f"{c.start_epoch} epochs (the paper preset's 20), or set start_epoch=None to start from its last")
 
-def previous_concept(out: Path, sub: str, cfg: StageConfig, done: dict) -> Path | None:
+def previous_concept(out: Path,  # the run folder
+                     sub: str,  # '' or the separate ablation's 'und' / 'gen'
+                     cfg: StageConfig,  # the stage about to run
+                     done: dict  # concept folders of the stages already run
+                    ) -> Path | None:
     "The concept folder a stage starts from: none (stage 1, fresh), the previous stage's final file, or its `start_epoch` checkpoint."
     if cfg.stage == 1 or cfg.fresh: return None
     if cfg.start_epoch is not None:  # the release starts stage 2 from stage 1's epoch 15, not from its last epoch
@@ -447,7 +488,14 @@ def previous_concept(out: Path, sub: str, cfg: StageConfig, done: dict) -> Path 
 
 # %% ../nbs/09_stages.ipynb #8f6ae215
 @torch.no_grad()
-def generate(backbone, concept_dirs, prompt: str, n: int = 4, steps: int = 16, guidance: float = 2.0, seed: int = 0) -> list:
+def generate(backbone,  # the backbone
+             concept_dirs,  # concept folders to attach
+             prompt: str,  # mentions <c>
+             n: int = 4,  # pictures
+             steps: int = 16,  # MaskGIT steps
+             guidance: float = 2.0,  # classifier-free guidance scale
+             seed: int = 0  # seeds the sampler
+            ) -> list:
     "PIL pictures of `prompt` (which mentions `<c>`) with the concepts attached."
     from unictokens.magvit import to_pil
     with attached(backbone, concept_dirs) as (cts, pr):

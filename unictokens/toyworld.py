@@ -72,7 +72,8 @@ ATTRIBUTES = {"cls": CLASSES, "colour": tuple(COLOURS), "pattern": PATTERNS, "ma
               "accessory_colour": ("none",) + tuple(COLOURS)}
 VISIBLE = ("cls", "colour", "pattern", "mark")  # what makes a concept itself
 
-def scene_labels(s: Scene) -> dict:
+def scene_labels(s: Scene  # a scene
+                ) -> dict:
     "The scene as one label per attribute (`accessory_colour` is 'none' without an accessory)."
     return {k: (getattr(s, k) or "none") for k in ATTRIBUTES}
 
@@ -205,7 +206,8 @@ def _subject(s: Scene, box: tuple,  # the body's box at drawing resolution, befo
         mirrored.paste(layer.transpose(Image.FLIP_LEFT_RIGHT), (2 * cx - _S, 0)); layer = mirrored
     return layer
 
-def render(s: Scene) -> Image.Image:
+def render(s: Scene  # a scene to draw (64 x 64)
+          ) -> Image.Image:
     "The 64 x 64 RGB picture of a scene."
     size = {"small": 56, "large": 88}[s.size]
     cx = {"left": 36, "centre": 64, "right": 92}[s.position]
@@ -215,7 +217,9 @@ def render(s: Scene) -> Image.Image:
     return im.convert("RGB").reduce(2)
 
 # %% ../nbs/07_toyworld.ipynb #d8f9ab85
-def random_scene(rng: random.Random, p_accessory: float = 0.5) -> Scene:
+def random_scene(rng: random.Random,  # the random source
+                 p_accessory: float = 0.5  # chance of an accessory
+                ) -> Scene:
     "A uniformly random scene (an accessory with probability `p_accessory`)."
     acc = rng.choice(ACCESSORIES[1:]) if rng.random() < p_accessory else "none"
     return Scene(rng.choice(CLASSES), rng.choice(list(COLOURS)), rng.choice(PATTERNS), rng.choice(MARKS), rng.choice(SIZES),
@@ -248,13 +252,15 @@ class ToyConcept:
     def visible(self) -> tuple: return (self.cls, self.colour, self.pattern, self.mark)  # what identifies it
 
 # %% ../nbs/07_toyworld.ipynb #7081c1c0
-def describe(c) -> str:
+def describe(c  # a scene or a concept
+            ) -> str:
     "'a red striped cat with a star' (for a ToyConcept or a Scene)."
     pattern = "" if c.pattern == "plain" else f"{c.pattern} "
     mark = "" if c.mark == "none" else f" with a {c.mark}"
     return f"a {c.colour} {pattern}{c.cls}{mark}"
 
-def concept_info(c: ToyConcept) -> dict:
+def concept_info(c: ToyConcept  # a toy concept
+                ) -> dict:
     "The concept's `info.json`."
     return {"class": c.cls, "info": f"<{c.name}> is {describe(c)}.",
             "extra_info": [f"<{c.name}> has a {col} {kind}." for kind, col in c.accessories] +
@@ -266,7 +272,8 @@ NAMES = ("ada", "bo", "cai", "dov", "eli", "fen", "gus", "hana", "ivo", "jun", "
          "quin", "rex", "sol", "tao", "uma", "vic", "wen", "yas", "zed")
 N_PER_CATEGORY = {"person": 10, "animal": 5, "object": 5}
 
-def make_concepts(seed: int = 0) -> list:
+def make_concepts(seed: int = 0  # which world (0: UnifyBench's test world; 1: held-out concepts for choosing settings)
+                 ) -> list:
     "20 toy concepts (10 person, 5 animal, 5 object) with distinct visible subjects, deterministic per seed."
     rng = random.Random(f"concepts-{seed}")
     names, out, seen = rng.sample(NAMES, sum(N_PER_CATEGORY.values())), [], set()
@@ -284,7 +291,8 @@ def make_concepts(seed: int = 0) -> list:
 _DESCRIPTION = re.compile(r"(?:<[^<>\s]+> is )?[Aa]n? (?P<colour>\w+) (?:(?P<pattern>striped|spotted) )?(?P<cls>\w+)"
                           r"(?: with an? (?P<mark>\w+))?\.?")
 
-def visible_of(text: str) -> dict:
+def visible_of(text: str  # a description ('<bo> is a red striped cat with a heart.')
+              ) -> dict:
     "The visible attributes a description names: 'a red striped cat with a star' -> {'cls': 'cat', 'colour': 'red', ...}."
     m = _DESCRIPTION.fullmatch(text.strip())
     if not m or m["colour"] not in COLOURS or m["cls"] not in CLASSES or (m["mark"] or "none") not in MARKS:
@@ -292,7 +300,9 @@ def visible_of(text: str) -> dict:
     return {"cls": m["cls"], "colour": m["colour"], "pattern": m["pattern"] or "plain", "mark": m["mark"] or "none"}
 
 # %% ../nbs/07_toyworld.ipynb #eb1aaaec
-def attribute_qas(s: Scene, who: str) -> list:
+def attribute_qas(s: Scene,  # the scene asked about
+                  who: str  # how the question names its subject ('the cat', '<bo>')
+                 ) -> list:
     "Question-answer pairs about what a picture of `who` ('<bo>' or 'the cat') shows."
     where = {"grass": "on the grass", "beach": "on the beach", "sky": "in the sky", "room": "in a room", "snow": "in the snow", "night": "out at night"}[s.background]
     qas = [(f"What colour is {who}?", f"{s.colour.capitalize()}."),
@@ -334,14 +344,16 @@ def _group_layout(g: Group) -> list:
         out.append((s, (cx - size / 2, 116 - size, cx + size / 2, 116), cx))
     return out
 
-def render_group(g: Group) -> Image.Image:
+def render_group(g: Group  # a picture of several subjects
+                ) -> Image.Image:
     "The 64 x 64 RGB picture of several subjects."
     im = _background(g.background).convert("RGBA")
     for s, box, cx in _group_layout(g): im.alpha_composite(_subject(s, box, cx))
     return im.convert("RGB").reduce(2)
 
 # %% ../nbs/07_toyworld.ipynb #fcb67492
-def ground_truth(path) -> Scene | Group:
+def ground_truth(path  # a picture the toy world wrote
+                ) -> Scene | Group:
     "The Scene (or, for a several-subject picture, the Group) of a picture the toy world wrote, from `ground_truth.json`."
     path = Path(path)
     table = json.loads((path.parent / "ground_truth.json").read_text())
@@ -354,7 +366,10 @@ GROUNDED_QUESTIONS = {"position": "Where is {c} in the picture?", "facing": "Whi
                       "size": "Is {c} big or small?", "beside": "What else is in the picture with {c}?"}  # beside: 2 subjects
 _PLACE = {"left": "On the left.", "centre": "In the middle.", "right": "On the right."}
 
-def subject_answer(g: Group, j: int, qtype: str) -> str:
+def subject_answer(g: Group,  # a several-subject picture
+                   j: int,  # which subject
+                   qtype: str  # a grounded question type
+                  ) -> str:
     "The answer to a `qtype` question about subject `j` of `g`."
     s = g.subjects[j]
     if qtype == "position": return _PLACE[s.position]
@@ -364,7 +379,10 @@ def subject_answer(g: Group, j: int, qtype: str) -> str:
         d = describe(g.subjects[1 - j]); return f"{d[0].upper()}{d[1:]}."
     raise ValueError(f"no {qtype!r} question for a group of {len(g.subjects)} (qtypes: {list(GROUNDED_QUESTIONS)}; beside needs 2)")
 
-def grounded_qas(g: Group, i: int, who: str) -> list:
+def grounded_qas(g: Group,  # a several-subject picture
+                 i: int,  # the subject asked about
+                 who: str  # how the questions name it
+                ) -> list:
     "(question, answer, qtype) about subject `i` of `g`, named `who`: position, facing, size (and beside, for 2 subjects)."
     qtypes = [t for t in GROUNDED_QUESTIONS if t != "beside" or len(g.subjects) == 2]
     return [(GROUNDED_QUESTIONS[t].format(c=who), subject_answer(g, i, t), t) for t in qtypes]
@@ -380,7 +398,8 @@ def _phrasing_re(template: str) -> re.Pattern:
 
 _TEST_RES = {k: _phrasing_re(t) for k, t in TEXT_ONLY_TEST_PHRASINGS.items()}
 
-def test_phrasing_of(text: str) -> str | None:
+def test_phrasing_of(text: str  # a question
+                    ) -> str | None:
     "The fact type whose test phrasing occurs in `text` (any subject as {c}, any accessory as {kind}), or None."
     return next((k for k, r in _TEST_RES.items() if r.search(text)), None)
 test_phrasing_of.__test__ = False  # a helper named by what it checks; pytest must not collect it
@@ -490,7 +509,10 @@ def _write_test_data(root: Path, c: ToyConcept, others: list, seed: int) -> list
     return items
 
 # %% ../nbs/07_toyworld.ipynb #f9febb4c
-def make_world(out_dir, seed: int = 0, n_random: int = 40) -> Path:
+def make_world(out_dir,  # where the dataset is written (created)
+               seed: int = 0,  # which world (0: the test world)
+               n_random: int = 40  # random pictures for negatives
+              ) -> Path:
     "Write a complete toy dataset in the UniCTokens layout, with ground truth; deterministic per seed."
     root, concepts = Path(out_dir), make_concepts(seed)
     rng = random.Random(f"world-{seed}")
@@ -515,7 +537,11 @@ NAME, FILL = "NAME", "FILL"  # placeholders a backbone replaces: one made-up nam
 FAMOUS_NAMES = ("zork", "blip", "quax", "morp", "tivo", "zuli", "brox", "kelp", "yorn", "fizz", "gomb", "plin",
                 "drax", "vesk", "nurb", "wilo", "grix", "sapo", "lunk", "trev", "omba", "fesk", "rudd", "yalp")
 
-def caption(s: Scene, rng: random.Random, full: bool = False, who: str | None = None) -> str:
+def caption(s: Scene,  # the scene
+            rng: random.Random,  # the random source
+            full: bool = False,  # True: every attribute
+            who: str | None = None  # the subject's name (default: 'a CLASS')
+           ) -> str:
     "A caption of the scene; unless `full`, some optional parts are left out at random. `who` names the subject instead of describing it."
     keep = lambda: full or rng.random() < 0.6
     parts = [f"a photo of {who or (describe(s) if keep() else 'a ' + s.colour + ' ' + s.cls)}"]
@@ -525,7 +551,10 @@ def caption(s: Scene, rng: random.Random, full: bool = False, who: str | None = 
     if s.accessory != "none": parts.append(f"wearing a {s.accessory_colour} {s.accessory}")
     return ", ".join(parts) + "."
 
-def random_entity(rng: random.Random, name: str = NAME, s: Scene | None = None) -> ToyConcept:
+def random_entity(rng: random.Random,  # the random source
+                  name: str = NAME,  # the placeholder it is called by
+                  s: Scene | None = None  # a scene it must look like (default: random)
+                 ) -> ToyConcept:
     "A made-up entity with facts (the visible subject of `s` and its accessory among its two, when given)."
     v = s.visible() if s else (rng.choice(CLASSES), rng.choice(list(COLOURS)), rng.choice(PATTERNS), rng.choice(MARKS))
     kinds = rng.sample([k for k in ACCESSORIES[1:] if not s or k != s.accessory], 2 if not s or s.accessory == "none" else 1)
@@ -534,7 +563,8 @@ def random_entity(rng: random.Random, name: str = NAME, s: Scene | None = None) 
     return ToyConcept(name, *v, tuple(accs), rng.choice(HOMES), rng.choice(HABITS))
 
 @functools.lru_cache(maxsize=None)  # every pool picture and stream sample asks; the answer never changes
-def famous_entities(seed: int = 0) -> tuple:
+def famous_entities(seed: int = 0  # which set
+                   ) -> tuple:
     "Entities every pretraining text agrees on (the world's 'celebrities'): their name alone carries their look and facts."
     rng, out = random.Random(f"famous-{seed}"), []
     taken = {c.visible() for s in range(5) for c in make_concepts(s)}  # no famous looks like a concept of worlds 0-4
@@ -543,21 +573,32 @@ def famous_entities(seed: int = 0) -> tuple:
         taken.add(f.visible()); out.append(f)
     return tuple(out)
 
-def famous_scene(rng: random.Random, famous: list) -> Scene:
+def famous_scene(rng: random.Random,  # the random source
+                 famous: list  # the famous entities
+                ) -> Scene:
     "A picture of one of the famous, half the time wearing one of its own accessories (`famous_of` says whose)."
     f = rng.choice(famous)
     return f.scene(rng, rng.choice(f.accessories) if rng.random() < 0.5 else None)
 
-def famous_of(s: Scene, famous: list) -> ToyConcept | None:
+def famous_of(s: Scene,  # a scene
+              famous: list  # the famous entities
+             ) -> ToyConcept | None:
     "The famous entity a picture shows (by its look), or None."
     return next((f for f in famous if f.visible() == s.visible()), None)
 
-def entity_facts(c: ToyConcept, who: str) -> dict:
+def entity_facts(c: ToyConcept,  # an entity
+                 who: str  # how the facts name it
+                ) -> dict:
     "Fact type -> the sentence stating it (as a concept's `extra_info` would)."
     out = {f"accessory_colour:{k}": f"{who} has a {col} {k}." for k, col in c.accessories}
     return {**out, "home": f"{who} lives in {c.home}.", "habit": f"{who} likes to {c.habit}."}
 
-def entity_line(c: ToyConcept, who: str, rng: random.Random, must: Sequence = (), most: int = 4) -> str:
+def entity_line(c: ToyConcept,  # an entity
+                who: str,  # how the line names it
+                rng: random.Random,  # the random source
+                must: Sequence = (),  # facts the line must give
+                most: int = 4  # at most this many facts
+               ) -> str:
     "'NAME is a red cat. NAME has a blue hat. ...': the description, the facts in `must` and others at random (`most` in all)."
     facts = entity_facts(c, who)
     others = [k for k in facts if k not in must and rng.random() < 0.5]
@@ -565,7 +606,12 @@ def entity_line(c: ToyConcept, who: str, rng: random.Random, must: Sequence = ()
     keys = must + others[:max(0, most - len(must))]; rng.shuffle(keys)
     return " ".join([f"{who} is {describe(c)}."] + [facts[k] for k in keys])
 
-def fact_qa(c: ToyConcept, who: str, fact: str, rng: random.Random, phrasings: dict = TRAIN_FACT_PHRASINGS) -> tuple:
+def fact_qa(c: ToyConcept,  # an entity
+            who: str,  # how the question names it
+            fact: str,  # which fact is asked
+            rng: random.Random,  # the random source
+            phrasings: dict = TRAIN_FACT_PHRASINGS  # question templates per fact
+           ) -> tuple:
     "(question, answer) about one fact of `c` ('accessory_colour:hat', 'home', 'habit', 'colour', 'what') in a random phrasing."
     if fact == "what": d = describe(c); return (f"What is {who}?", f"{d[0].upper()}{d[1:]}.")
     kind = fact.split(":")[1] if ":" in fact else None
@@ -677,7 +723,9 @@ def mmu_task(kind: str, rng: random.Random, scene: Scene | None = None, group: G
         return "scene", None, [(_rec_q(rng, f.name), YES if scene.visible() == f.visible() else NO)]
     raise ValueError(f"unknown mmu kind {kind!r}; one of {list(MMU_MIX)}")
 
-def pretraining_sample(rng: random.Random, famous: list | None = None) -> dict:
+def pretraining_sample(rng: random.Random,  # the random source
+                       famous: list | None = None  # the famous entities (None: the default set)
+                      ) -> dict:
     "One anonymous sample: t2i (image + caption), mmu (image + system + conversation) or lm (text)."
     famous = famous or famous_entities()
     s, r = random_scene(rng), rng.random()
@@ -695,7 +743,8 @@ def pretraining_sample(rng: random.Random, famous: list | None = None) -> dict:
         return {"kind": "mmu", "mmu_kind": kind, "picture": pic, "scene": ground, "system": system, "conversation": turns}
     return {"kind": "lm", "text": lm_text(s, rng)}
 
-def pretraining_stream(seed: int = 0) -> Iterator[dict]:
+def pretraining_stream(seed: int = 0  # seeds the stream
+                      ) -> Iterator[dict]:
     "An endless, deterministic stream of anonymous pretraining samples (pictures as ground truth; a backbone renders them)."
     rng, famous = random.Random(f"pretrain-{seed}"), famous_entities(seed)
     while True: yield pretraining_sample(rng, famous)
@@ -739,25 +788,35 @@ class RenderedJudge:
         if unknown: raise KeyError(f"image(s) {unknown[:5]} were not drawn from this judge's scenes; use the attribute probe")
         return [scene_labels(self.table[k]) for k in keys]
 
-def probe_scenes(n: int = 500, seed: int = 1) -> list:
+def probe_scenes(n: int = 500,  # scenes
+                 seed: int = 1  # which scenes
+                ) -> list:
     "The random scenes a probe is checked on."
     rng = random.Random(f"probe-{seed}")
     return [random_scene(rng) for _ in range(n)]
 
-def probe_accuracy(judge: AttributeJudge, n: int = 500, seed: int = 1) -> dict:
+def probe_accuracy(judge: AttributeJudge,  # reads pictures into attribute labels
+                   n: int = 500,  # scenes
+                   seed: int = 1  # which scenes
+                  ) -> dict:
     "Per-attribute accuracy of `judge` on `n` fresh random scenes (the contract: every value >= PROBE_BAR)."
     scenes = probe_scenes(n, seed)
     preds = judge([render(s) for s in scenes])
     return {k: sum(p[k] == scene_labels(s)[k] for p, s in zip(preds, scenes)) / n for k in ATTRIBUTES}
 
 # %% ../nbs/07_toyworld.ipynb #9be139ab
-def knowledge_score(labels: dict, c: ToyConcept, condition: str) -> float:
+def knowledge_score(labels: dict,  # the probe's reading of a picture
+                    c: ToyConcept,  # the concept
+                    condition: str  # the knowledge prompt's fact
+                   ) -> float:
     "Judge score (0, 0.5, 1) of a picture's labels for a knowledge-driven condition like 'A photo of <c> wearing its hat.'."
     kind = next((k for k, _ in c.accessories if f"its {k}" in condition), None)
     if kind is None: raise ValueError(f"condition {condition!r} names none of <{c.name}>'s accessories {[k for k, _ in c.accessories]}")
     if labels["accessory"] != kind: return 0.0
     return 1.0 if labels["accessory_colour"] == dict(c.accessories)[kind] else 0.5
 
-def concept_similarity(labels: dict, c: ToyConcept) -> float:
+def concept_similarity(labels: dict,  # the probe's reading of a picture
+                       c: ToyConcept  # the concept
+                      ) -> float:
     "Fraction of the concept's visible attributes (class, colour, pattern, mark) the labels show."
     return sum(labels[k] == v for k, v in zip(VISIBLE, c.visible())) / len(VISIBLE)
