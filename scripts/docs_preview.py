@@ -103,6 +103,7 @@ def navigation(items: list, here: str, titles: dict, site: str) -> str:
     import html as H
     out, sec = [f'<nav id="nav"><a href="index.html"><b>{H.escape(site)}</b></a>'], None
     for section, f in items:
+        if page_name(f) == "index": continue  # the site's name at the top links to it
         if section != sec and section: out.append(f'<div class="sec">{H.escape(section)}</div>')
         sec = section
         name = page_name(f)
