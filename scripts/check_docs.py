@@ -44,12 +44,12 @@ class Page(HTMLParser):
         if tag == "img": self.images.append(a.get("src") or "")
         if tag == "a" and a.get("href"): self.links.append(a["href"])
         if tag == "nav" and a.get("id") == "nav": self.nav = True
-        if tag in ("p", "div", "br", "tr", "li", "h1", "h2", "h3", "pre", "td", "th"): self.text.append("\n")
+        if tag in ("p", "div", "br", "tr", "li", "h1", "h2", "h3", "pre", "td", "th"): self.text.append("\n"); self.code.append("\n")
 
     def handle_endtag(self, tag):
         if tag in ("script", "style", "head"): self._skip = max(0, self._skip - 1)
         if tag in ("pre", "code"): self._code = max(0, self._code - 1)
-        if tag in ("p", "div", "tr", "li", "pre"): self.text.append("\n")
+        if tag in ("p", "div", "tr", "li", "pre"): self.text.append("\n"); self.code.append("\n")
 
     def handle_data(self, data):
         if not self._skip: (self.code if self._code else self.text).append(data)
