@@ -23,10 +23,16 @@ from pathlib import Path
 SHOWN = ("bo", "eli")  # concepts whose pictures the notebook shows (a cat and a woman of the seed-0 world)
 
 
-def launch(out, seeds: str, processes: int, deadline: float, epochs=None, env=None, log=None) -> tuple:
-    "(exit code, seconds) of `unictokens demo` on all concepts under `accelerate launch`, killed at `deadline`; output also to `log`."
-    cmd = ["accelerate", "launch", "--multi_gpu", "--num_processes", str(processes), "--num_machines", "1", "--mixed_precision", "no",
-           "--dynamo_backend", "no", "-m", "unictokens.cli", "demo", "--concepts", "all", "--ablations", "all", "--seeds", seeds,
+def launcher_command(launcher: str, processes: int) -> list:
+    "The command line that starts `processes` copies of a script on this machine (followed by the script or `-m module`)."
+    if launcher == "torchrun": return ["torchrun", "--standalone", "--nproc_per_node", str(processes)]
+    return ["accelerate", "launch", "--multi_gpu", "--num_processes", str(processes), "--num_machines", "1", "--mixed_precision", "no",
+            "--dynamo_backend", "no"]
+
+
+def launch(out, seeds: str, processes: int, deadline: float, epochs=None, env=None, log=None, launcher="accelerate") -> tuple:
+    "(exit code, seconds) of `unictokens demo` on all concepts under `launcher`, killed at `deadline`; output also to `log`."
+    cmd = launcher_command(launcher, processes) + ["-m", "unictokens.cli", "demo", "--concepts", "all", "--ablations", "all", "--seeds", seeds,
            "--device", "cuda", "--out", str(out)] + (["--epochs", str(epochs)] if epochs else [])
     t0 = time.time()
     p = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, start_new_session=True, stdout=subprocess.PIPE,
@@ -50,14 +56,14 @@ def speedup(a):
     runs = {}
     for gpus in (1, n):
         folder = out / f"{gpus}_gpus"; folder.mkdir(parents=True, exist_ok=True)
-        code, seconds = launch(folder, a.seeds, a.processes_per_gpu * gpus, a.deadline, log=folder / "launch.log",
+        code, seconds = launch(folder, a.seeds, a.processes_per_gpu * gpus, a.deadline, log=folder / "launch.log", launcher=a.launcher,
                                env={"CUDA_VISIBLE_DEVICES": ",".join(map(str, range(gpus)))})
         runs[gpus] = (code, round(seconds, 1), in_run_seconds(folder / "launch.log"))
     same = (out / "1_gpus/scores.json").is_file() and (out / "1_gpus/scores.json").read_bytes() == (out / f"{n}_gpus/scores.json").read_bytes()
     r = {"gpus": n, "processes_per_gpu": a.processes_per_gpu, "one_gpu_s": runs[1][1], f"{n}_gpus_s": runs[n][1],
          "speedup": round(runs[1][1] / runs[n][1], 2), "exit_codes": [runs[1][0], runs[n][0]], "gpu": torch.cuda.get_device_name(0),
          "cpus": os.cpu_count(), "one_gpu_in_run_s": runs[1][2], f"{n}_gpus_in_run_s": runs[n][2], "scores_identical": same,
-         "seeds": a.seeds}
+         "seeds": a.seeds, "launcher": a.launcher}
     Path(a.out, "speedup.json").write_text(json.dumps(r, indent=1))
     print(json.dumps(r))
 
@@ -74,7 +80,7 @@ def run(a):
     gpus = a.gpus or torch.cuda.device_count()
     env = {"CUDA_VISIBLE_DEVICES": ",".join(map(str, range(gpus)))} if a.gpus else None
     out.mkdir(parents=True, exist_ok=True); log = out / "launch.log"
-    code, seconds = launch(a.out, a.seeds, a.processes, a.deadline, a.epochs, env=env, log=log)
+    code, seconds = launch(a.out, a.seeds, a.processes, a.deadline, a.epochs, env=env, log=log, launcher=a.launcher)
     done = sorted(out.glob("concepts/seed_*/*/result.json"))
     print(f"{len(done)} (concept, seed) results after {time.time() - t0:.0f} s (exit code {code})", flush=True)
     with tarfile.open(a.pack, "w:gz") as tar:
@@ -87,7 +93,7 @@ def run(a):
         if log.is_file(): tar.add(log, "launch.log")
         info = tarfile.TarInfo("timing.json"); blob = json.dumps({
             "seconds": round(time.time() - t0, 1), "launch_s": round(seconds, 1), "in_run_s": in_run_seconds(log), "exit_code": code,
-            "pairs": len(done), "processes": a.processes, "seeds": a.seeds, "gpus": gpus,
+            "pairs": len(done), "processes": a.processes, "launcher": a.launcher, "seeds": a.seeds, "gpus": gpus,
             "gpu": torch.cuda.get_device_name(0) if gpus else None, "cpus": os.cpu_count()}).encode()
         info.size = len(blob); tar.addfile(info, io.BytesIO(blob))
     print(f"packed into {a.pack} ({os.path.getsize(a.pack) / 2 ** 20:.1f} MiB)")
@@ -155,6 +161,8 @@ def main():
     r.add_argument("--pack", required=True)
     sp = sub.add_parser("speedup"); sp.add_argument("--out", default="out/speedup"); sp.add_argument("--processes-per-gpu", type=int, default=15)
     sp.add_argument("--seeds", default="0"); sp.add_argument("--deadline", type=float, default=280)
+    for p in (r, sp): p.add_argument("--launcher", choices=("accelerate", "torchrun"), default="accelerate",
+                                     help="what starts the processes (torchrun starts them sooner; both run the same code)")
     m = sub.add_parser("merge"); m.add_argument("archives", nargs="+"); m.add_argument("--into", default="nbs/results/toy20")
     a = ap.parse_args()
     {"run": run, "speedup": speedup, "merge": merge}[a.cmd](a)

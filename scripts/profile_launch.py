@@ -4,11 +4,13 @@
 
 The 20-concept benchmark spends about 30 s between `accelerate launch` and `run_bench`'s first line, on one GPU and on
 two alike, and that part does not shrink with more GPUs. This script launches `--processes` copies of itself the same way
-(`accelerate launch --multi_gpu`), each stamping the seconds since the launch at every step of the start, and prints the
+(`accelerate launch --multi_gpu` or `torchrun`, `--launcher`), each stamping the seconds since the launch at every step of the start, and prints the
 slowest process's stamps per step. Numbers, not a test.
 """
 import argparse, json, os, subprocess, sys, time
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_toy20 import launcher_command
 
 
 def child():
@@ -33,16 +35,16 @@ def child():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--processes", type=int, default=15); ap.add_argument("--out", default="out/launch.json")
+    ap.add_argument("--launcher", choices=("accelerate", "torchrun"), default="accelerate")
     a = ap.parse_args()
     parts = Path(a.out).with_suffix(".d")
     env = {**os.environ, "PROFILE_LAUNCH_T0": repr(time.time()), "PROFILE_LAUNCH_DIR": str(parts)}
     t0 = time.time()
-    code = subprocess.call(["accelerate", "launch", "--multi_gpu", "--num_processes", str(a.processes), "--num_machines", "1",
-                            "--mixed_precision", "no", "--dynamo_backend", "no", __file__, "--child"], env=env)
+    code = subprocess.call(launcher_command(a.launcher, a.processes) + [__file__, "--child"], env=env)
     total = time.time() - t0
     runs = [json.loads(p.read_text()) for p in sorted(parts.glob("process_*.json"))]
     steps = list(runs[0]) if runs else []
-    r = {"processes": a.processes, "finished": len(runs), "exit_code": code, "launcher_total_s": round(total, 1),
+    r = {"launcher": a.launcher, "processes": a.processes, "finished": len(runs), "exit_code": code, "launcher_total_s": round(total, 1),
          "slowest_s": {s: max(x[s] for x in runs) for s in steps}, "fastest_s": {s: min(x[s] for x in runs) for s in steps}}
     Path(a.out).write_text(json.dumps(r, indent=1)); print(json.dumps(r, indent=1))
 

@@ -5,20 +5,20 @@
 # %% ../nbs/09_stages.ipynb #1e202a4a
 from __future__ import annotations
 import json, math, random, time
-from dataclasses import dataclass, asdict, field, replace
+from dataclasses import dataclass, asdict, field, fields, replace, MISSING
 from pathlib import Path
 import torch
 import torch.nn.functional as F
 from .checkpoints import atomic_dir, write_json
 from .concepts import (ConceptTokens, attach_concepts, detach_concepts, attached, load_concepts, expand_t2i, word_embedding,
-                                 code_embedding_init, kmeans, face_embedding_init, PAPER_GROUP_SIZES)
+                                 code_embedding_init, kmeans, face_embedding_init, PAPER_GROUP_SIZES, GROUPS)
 from .data import UniCTokensData, MMUDataset, T2IDataset, MMUCollator, T2ICollator, CodeCache, load_image, image_transform
 from .showo import t2i_loss, mmu_loss
 from .sampling import t2i_generate
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'paper_stage', 'tiny_stage', 'init_rows', 'whiteout',
-           'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of', 'layer_checkpointing',
+__all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'learning_parameters', 'paper_stage', 'tiny_stage', 'init_rows',
+           'whiteout', 'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of', 'layer_checkpointing',
            'train_stage', 'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch', 'run_record', 'record_differences',
            'train', 'check_start_epochs', 'previous_concept', 'generate', 'ask']
 
@@ -65,6 +65,18 @@ class StageConfig:
     fresh: bool = False  # start a new concept even though stage > 1 (the skip-stage-1 ablation)
     precision: str = "auto"  # "auto" (bf16 on a GPU that has it, fp16 + loss scaling on one that has not, fp32 on CPU), "fp32", "bf16", "fp16"
     grad_checkpointing: bool = False  # recompute each layer's activations in backward: less GPU memory, more time
+    frozen_head: tuple = ()  # groups whose lm_head rows (weight, bias) keep their start; () as the release: every learning row
+
+# %% ../nbs/09_stages.ipynb #52a55e2d
+def learning_parameters(ct: ConceptTokens,  # the concept being trained
+                        cfg: StageConfig  # the stage: `learn` and `frozen_head`
+                       ) -> list:
+    "The rows a stage's optimizer gets: embedding and lm_head rows of `cfg.learn`, less the lm_head rows of `cfg.frozen_head`."
+    unknown = sorted(set(cfg.frozen_head) - set(GROUPS))
+    if unknown: raise ValueError(f"frozen_head: unknown group(s) {unknown}; groups are {list(GROUPS)}")
+    frozen = {id(getattr(ct.rows, kind)[g]) for g in cfg.frozen_head if g in ct.rows.sizes for kind in ("lm_weight", "lm_bias")}
+    return [p for p in ct.parameters_of(cfg.learn) if id(p) not in frozen]
+
 
 # %% ../nbs/09_stages.ipynb #925d7093
 _PAPER = {1: dict(new_groups={"identifier": 1, "shared": 16}, learn=("identifier", "shared"),
@@ -85,12 +97,13 @@ def paper_stage(stage: int  # 1, 2 or 3
 
 def tiny_stage(stage: int  # 1, 2 or 3
               ) -> StageConfig:
-    "The recipe shrunk for the toy world on a CPU (epochs and learning rate chosen on held-out concepts: `results/sweep`)."
+    "The recipe shrunk for the toy world on a CPU (epochs, learning rate and the identifier's kept head row chosen on held-out concepts: `results/sweep`)."
     cfg = paper_stage(stage)
     per = cfg.perception and replace(cfg.perception, n_images=4, steps=8, guidance=2.0, keep_steps=(2, 6), picture_step=6)
     return replace(cfg, epochs=3, save_every=1, mmu_batch=8, t2i_batch=4, resolution=64, lr=3e-2, perception=per,
                    start_epoch=None, mmu_data_stage=None, t2i_images="all", cond_dropout=0.0, random_crop=False, flip=False,
-                   resize_scale=1.0, flip_prob=0.5)  # the toy world's tiny recipe keeps its own data choices
+                   resize_scale=1.0, flip_prob=0.5,  # the toy world's tiny recipe keeps its own data choices
+                   frozen_head=("identifier",))  # a departure from the release, chosen on held-out concepts (results/sweep/heads.json)
 
 # %% ../nbs/09_stages.ipynb #11191435
 def _codes_of(paths, cache: CodeCache, resolution: int) -> torch.Tensor:
@@ -254,7 +267,7 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
     pr = attach_concepts(model, backbone.tokenizer, [ct])
     precision = precision_of(cfg, dev)
     try:
-        params = ct.parameters_of(cfg.learn)
+        params = learning_parameters(ct, cfg)
         for p in params: p.requires_grad_(True)
         opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, eps=cfg.eps)
         scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
@@ -399,7 +412,10 @@ def record_differences(old: dict,  # the run record on disk
     os_, ns = old.get("stages") or [], new["stages"]
     if [(x.get("folder"), x.get("stage")) for x in os_] != [(x["folder"], x["stage"]) for x in ns]:
         return diffs + [f"stages: {[x.get('stage') for x in os_]} -> {[x['stage'] for x in ns]}"]
+    # a setting added after a run was recorded counts as its default, which is what that run used
+    defaults = json.loads(json.dumps({f.name: f.default for f in fields(StageConfig) if f.default is not MISSING}))
     for o, n in zip(os_, ns):
+        o = {**{k: v for k, v in defaults.items() if k in n}, **o}
         diffs += [f"stage {n['stage']}{' (' + n['folder'] + ')' if n['folder'] else ''} {k}: {o.get(k)!r} -> {n[k]!r}" for k in n if o.get(k) != n[k]]
     return diffs
 
