@@ -34,3 +34,12 @@ def test_console_script_exits_nonzero_on_bad_data(tmp_path):
     r = subprocess.run([sys.executable, "-c", "import sys; from unictokens.cli import main; sys.exit(main())", "validate", str(tmp_path / "nothing")],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "nothing there" in r.stdout
+
+
+def test_frozen_head_reaches_the_run_record(backbone_dir, tmp_path):
+    import json
+    for choice, recorded in (("none", []), ("identifier", ["identifier"])):
+        out = tmp_path / choice
+        run(["train", "--concept", "bo", "--backbone", str(backbone_dir), "--stages", "1", "--epochs", "1", "--frozen-head", choice,
+             "--out", str(out)])
+        assert json.loads((out / "config.json").read_text())["stages"][0]["frozen_head"] == recorded

@@ -287,8 +287,9 @@ class CLIError(Exception):
     "An expected failure, told to the user in a line or two (what, where, what to do); exit status 1."
 
 FROZEN_HEAD = {"none": (), "identifier": ("identifier",), "all": ("identifier", "shared", "gen", "und")}  # --frozen-head: StageConfig.frozen_head
-FROZEN_HEAD_HELP = ("lm_head rows kept at their start while their embedding rows learn: none (the release: every row learns), "
-                    "identifier (the concept token's, so it is not learned as the first word of answers), all (default: the preset's)")
+FROZEN_HEAD_HELP = ("lm_head rows kept at their start while their embedding rows learn: none (every row learns, as in the release), "
+                    "identifier (the concept token's row, so the name is not learned as an answer's first word) or all. "
+                    "Default: the preset's (tiny: identifier, chosen on held-out concepts; paper: none)")
 
 def positive_int(text: str  # a command-line value
                 ) -> int:
