@@ -1,0 +1,90 @@
+"""Where knowledge-driven pictures fail: recalling the fact from the rows, or drawing it. A diagnostic on held-out concepts.
+
+    python scripts/knowledge_probe.py --out out/kprobe --concepts 3 --n 8            # a 2-core CPU: about 10 minutes
+    python scripts/knowledge_probe.py --out out/kprobe --concepts 20 --device cuda    # every concept of the world
+
+It makes the seed-1 toy world (concepts UnifyBench never reports), trains ours with the tiny recipe on the first
+`--concepts` of them, and draws every knowledge condition three ways with the same stage-3 concept file, scoring each
+picture with the toy judge (identity: the concept's look; fact: the accessory in its colour; both):
+
+    as asked      'A photo of <c> wearing its hat.'                      the benchmark's form: the rows must recall it
+    fact named    'A photo of <c> wearing its pink hat.'                 the colour written into the prompt
+    fact before   '<c> has a pink hat. A photo of <c> wearing its hat.'  the fact in context, as the backbone learnt it
+
+If the last two score well and the first does not, the rows hold the fact for answers but do not carry it into a
+picture (a recall problem); if none does, the backbone cannot draw this concept and the fact together. Numbers, not a
+test, and never on the test world.
+"""
+import argparse, json, time
+from pathlib import Path
+import torch
+from unictokens.backbones import load_backbone, fact_for_prompt, accessory_fact
+from unictokens.bench import bench_tools, system_of
+from unictokens.concepts import attached, expand_t2i
+from unictokens.data import UniCTokensData
+from unictokens.magvit import to_pil
+from unictokens.sampling import t2i_generate
+from unictokens.stages import train
+from unictokens.toyworld import make_world
+
+FORMS = ("as asked", "fact named", "fact before")
+
+
+def variants(condition: str, facts: list) -> dict:
+    "The three prompts of one knowledge condition (None where the concept has no fact about the accessory it names)."
+    fact = fact_for_prompt(condition, facts)
+    if fact is None: return {}
+    kind, colour = accessory_fact(fact)
+    return {"as asked": condition, "fact named": condition.replace(f"its {kind}", f"its {colour} {kind}"),
+            "fact before": f"{fact} {condition}"}
+
+
+def draw(backbone, concept_dir, prompts: dict, n: int, seed: int) -> dict:
+    "{form: [PIL images]} drawn with the concept attached (the text block grown to hold the longest prompt, never cut)."
+    dev, out = next(backbone.showo.parameters()).device, {}
+    with attached(backbone, [concept_dir]) as (cts, pr):
+        texts = {k: expand_t2i(p, cts) for k, p in prompts.items()}
+        need = max(map(len, pr.text_ids(list(texts.values())))) + 2
+        if need > pr.max_text_len: pr = pr.with_text_block(need)
+        for k, t in texts.items():
+            g = torch.Generator(device=dev).manual_seed(seed)
+            out[k] = to_pil(backbone.magvit.decode(t2i_generate(backbone.showo, pr, [t] * n, steps=16, guidance=2.0, generator=g)))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True); ap.add_argument("--concepts", type=int, default=3)
+    ap.add_argument("--n", type=int, default=8, help="pictures per prompt"); ap.add_argument("--device", default="cpu")
+    a = ap.parse_args()
+    out, t0 = Path(a.out), time.time()
+    world = out / "world"
+    if not (world / "concepts_list.json").is_file(): make_world(world, seed=1)
+    data, backbone = UniCTokensData(world), load_backbone("toy", device=a.device)
+    judge = bench_tools(backbone)["judge"]
+    rows = []
+    for c in data.concepts()[: a.concepts]:
+        run = out / "runs" / c
+        train(c, world, backbone, out_dir=run, seed=0, log=lambda m: None)
+        info, concept_dir = data.info(c), system_of(run).gen[0]
+        for k, condition in enumerate(data.derive_test_data(c).conditions):
+            prompts = variants(condition, info.extra_info)
+            if not prompts: continue
+            for form, pics in draw(backbone, concept_dir, prompts, a.n, seed=k).items():
+                for v in (judge.judge_image(im, condition, info) for im in pics):
+                    if v is not None: rows.append({"concept": c, "condition": condition, "form": form, "prompt": prompts[form], **v})
+        print(f"<{c}> done at {time.time() - t0:.0f} s", flush=True)
+    summary = {}
+    for form in FORMS:
+        vs = [r for r in rows if r["form"] == form]
+        summary[form] = {k: sum(r[k] for r in vs) / max(len(vs), 1) for k in ("score", "identity", "fact")} | {"pictures": len(vs)}
+        summary[form]["both"] = sum(r["identity"] and r["fact"] == 1 for r in vs) / max(len(vs), 1)
+    result = {"world_seed": 1, "concepts": data.concepts()[: a.concepts], "pictures_per_prompt": a.n, "device": a.device,
+              "seconds": round(time.time() - t0, 1), "summary": summary, "pictures": rows}
+    (out / "knowledge_probe.json").write_text(json.dumps(result, indent=1) + "\n")
+    for form, s in summary.items():
+        print(f"{form:12s} {s['pictures']:4d} pictures: judge {s['score']:.3f}, identity {s['identity']:.3f}, fact {s['fact']:.3f}, both {s['both']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
