@@ -3,6 +3,7 @@
     python scripts/bench_toy20.py run --out out/toy20 --seeds 0,1,2 --processes 15 --deadline 540 --pack $OUT/toy20.tgz
     python scripts/bench_toy20.py run --out out/one --gpus 1 --seeds 0,1,2 --processes 15 --pack $OUT/one.tgz  # one GPU ...
     python scripts/bench_toy20.py run --out out/two --seeds 0,1,2 --processes 30 --pack $OUT/two.tgz           # ... against two
+    python scripts/bench_toy20.py run --out out/two --seeds 0,1,2 --processes 30 --launcher torchrun --pack $OUT/two.tgz  # started sooner
     python scripts/bench_toy20.py speedup --processes-per-gpu 15 --seeds 0 --out out/speedup   # both in one call, one seed
     python scripts/bench_toy20.py merge toy20.tgz --into nbs/results/toy20
 

@@ -1,11 +1,12 @@
 """Where the start of a launched benchmark goes: each process's time to its imports, the process group, CUDA and the backbone.
 
     python scripts/profile_launch.py --processes 15 --out out/launch.json    # one GPU: CUDA_VISIBLE_DEVICES=0 in front
+    python scripts/profile_launch.py --processes 30 --launcher torchrun --out out/launch_torchrun.json
 
 The 20-concept benchmark spends about 30 s between `accelerate launch` and `run_bench`'s first line, on one GPU and on
 two alike, and that part does not shrink with more GPUs. This script launches `--processes` copies of itself the same way
-(`accelerate launch --multi_gpu` or `torchrun`, `--launcher`), each stamping the seconds since the launch at every step of the start, and prints the
-slowest process's stamps per step. Numbers, not a test.
+(`--launcher`: `accelerate launch --multi_gpu` or `torchrun`), each stamping the seconds since the launch at every step
+of the start, and prints the slowest process's stamps per step. Numbers, not a test.
 """
 import argparse, json, os, subprocess, sys, time
 from pathlib import Path
