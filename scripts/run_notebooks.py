@@ -11,17 +11,21 @@ from pathlib import Path
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 from fastcore.xtras import working_directory
+from nbdev.config import get_config
 from nbdev.process import NBProcessor
+
+
+def skipped(cell, flags: set = frozenset()) -> bool:
+    "Whether `nbdev_test` skips this cell of a processed notebook (`flags`: test flags to run anyway, e.g. {'slow'})."
+    if cell.cell_type != "code" or "nbdev_export(" in cell.source: return True
+    d = getattr(cell, "directives_", {}) or {}
+    if d.get("eval:", [""])[0].lower() == "false": return True
+    return bool(set(get_config().get("tst_flags", "").split()) - set(flags) & d.keys())
 
 
 def run(path: Path, flags: set):
     nb = NBProcessor(path, process=True).nb  # parses `#|` directives into cell.directives_
-
-    def skip(cell):
-        if cell.cell_type != "code" or "nbdev_export(" in cell.source: return True
-        d = getattr(cell, "directives_", {}) or {}
-        if d.get("eval:", [""])[0].lower() == "false": return True
-        return bool({"slow", "gpu", "notest"} - flags & d.keys())
+    skip = lambda cell: skipped(cell, flags)
 
     raw = read_nb(path)
     with working_directory(path.parent):

@@ -68,16 +68,14 @@ def heads(a):
 
 def merge_heads(a):
     "Per setting: headline means with intervals, the name echo, paired differences from the release's; the rule's choice."
-    from unictokens.bench import metric_values
+    from unictokens.bench import metric_values, understanding_values
     from unictokens.metrics import bootstrap_mean, paired_differences
     into = Path(a.into); into.mkdir(parents=True, exist_ok=True)
     with tarfile.open(a.archive) as tar:
         files = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
     info = json.loads(files["heads.json"])
     results = {h: [json.loads(v) for k, v in sorted(files.items()) if k.startswith(f"{h}/") and k.endswith("result.json")] for h in info["settings"]}
-    def headline(rs):  # {concept: [mean of the four headline scores per seed]}
-        per = [metric_values(rs, "ours", m) for m in HEADLINE]
-        return {c: [None if any(v[c][k] is None for v in per) else sum(v[c][k] for v in per) / len(per) for k in range(len(per[0][c]))] for c in per[0]}
+    headline = lambda rs: understanding_values(rs, "ours", HEADLINE)  # {concept: [mean of the four headline scores per seed]}
     rows, base = {}, headline(results["none"])
     for h, rs in results.items():
         answers = [x for r in rs for k in ("vqa", "text_only") for x in r["systems"]["ours"]["raw"].get(k, [])]

@@ -20,15 +20,13 @@ def child(path: Path) -> dict:
     from execnb.shell import CaptureShell
     from fastcore.xtras import working_directory
     from nbdev.process import NBProcessor
-    from nbdev.config import get_config
-    flags = set(get_config().get("tst_flags", "").split())
+    sys.path.insert(0, str(Path(__file__).parent))
+    from run_notebooks import skipped  # the cells nbdev_test skips
     nb = NBProcessor(path, process=True).nb
     cells, t = [], {}
 
     def skip(cell):
-        if cell.cell_type != "code" or "nbdev_export(" in cell.source: return True
-        d = getattr(cell, "directives_", {}) or {}
-        if d.get("eval:", [""])[0].lower() == "false" or (flags & d.keys()): return True
+        if skipped(cell): return True
         t["start"], t["cell"] = time.perf_counter(), cell.idx_; return False
 
     def done(cell):

@@ -369,10 +369,11 @@ CLAIMS = (("stage 3 improves understanding over stages 1-2", "skip_stage3", "und
           ("unified tokens beat separate tokens on knowledge-driven generation", "separate", "knowledge_t2i"))
 
 def understanding_values(results: list,  # per (concept, seed) results
-                         system: str  # a row's name
+                         system: str,  # a row's name
+                         metrics=UNDERSTANDING  # whose mean (e.g. the sweeps' four headline scores)
                         ) -> dict:
-    "{concept: [mean of the UNDERSTANDING metrics per seed]} (None where any of them is missing)."
-    per = [metric_values(results, system, m) for m in UNDERSTANDING]
+    "{concept: [mean of the `metrics` per seed]} (None where any of them is missing)."
+    per = [metric_values(results, system, m) for m in metrics]
     return {c: [None if any(v[c][k] is None for v in per) else sum(v[c][k] for v in per) / len(per) for k in range(len(per[0][c]))]
             for c in per[0]}
 

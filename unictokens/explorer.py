@@ -53,7 +53,7 @@ def compare(backbone, data: UniCTokensData, concept: str, systems: list,  # `Sys
         if text is not None and f"<{concept}>" not in text: raise ValueError(f"the {what} must mention <{concept}>: {text!r}")
     info, cfg = data.info(concept), BenchConfig(n_images=n, steps=steps, guidance=guidance, seed=seed)
     probe = getattr(backbone, "probe", None)
-    photo = Path(image) if image else _black_picture()
+    photo = Path(image) if image else data.black_image()  # no photo: UnifyBench's text-only form
     out = []
     for s in systems:
         pics = pictures_of(backbone, concept, info, s, [prompt], cfg)[prompt] if prompt else []
@@ -61,13 +61,6 @@ def compare(backbone, data: UniCTokensData, concept: str, systems: list,  # `Sys
         out.append(Shown(s.name, pics, ans, probe.judge(pics) if probe is not None and pics else None))
     return out
 
-def _black_picture() -> Path:
-    "The black picture text-only questions are asked about (UnifyBench's form), in the temporary folder (the dataset is not touched)."
-    import tempfile
-    from PIL import Image
-    p = Path(tempfile.gettempdir()) / "unictokens_black_64.png"
-    if not p.is_file(): Image.new("RGB", (64, 64)).save(p)
-    return p
 
 # %% ../nbs/explorer.ipynb #aff52ac1
 def show_comparison(shown: list, title: str = "", scale: float = 1.1):
