@@ -1,4 +1,4 @@
-"Two concepts, two CPU processes, through the real launcher (accelerate launch, gloo): every concept done once, one report equal to the one-process report."
+"Two concepts, two CPU processes, through the real launchers (accelerate launch and torchrun, gloo): every concept done once, one report equal to the one-process report."
 import json, os, re, shutil, subprocess, sys
 from pathlib import Path
 
@@ -11,11 +11,12 @@ from unictokens.cli import main
 CONCEPTS = ["yas", "bo"]
 
 
-def launched(*args, cwd) -> subprocess.CompletedProcess:
-    "`unictokens ARGS` in two processes under `accelerate launch` (CPU: gloo)."
-    if not shutil.which("accelerate"): pytest.skip("the accelerate launcher is not on PATH")
-    cmd = ["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-           "--dynamo_backend", "no", "-m", "unictokens.cli", *map(str, args)]
+def launched(*args, cwd, launcher="accelerate") -> subprocess.CompletedProcess:
+    "`unictokens ARGS` in two processes under `accelerate launch` or `torchrun` (CPU: gloo)."
+    if not shutil.which(launcher): pytest.skip(f"the {launcher} launcher is not on PATH")
+    cmd = (["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+            "--dynamo_backend", "no"] if launcher == "accelerate" else ["torchrun", "--nproc_per_node", "2", "--master_port", "29533"])
+    cmd += ["-m", "unictokens.cli", *map(str, args)]
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=1200)
 
@@ -38,12 +39,16 @@ def test_two_processes_split_the_concepts_and_gather_one_report(tmp_path):
     threads = torch.get_num_threads(); torch.set_num_threads(1)  # as each launched process (OMP_NUM_THREADS=1): the same sums
     try: assert main(["eval", *map(str, common), "--out", str(tmp_path / "eval1")]) == 0  # one process, no launcher
     finally: torch.set_num_threads(threads)
-    two, one = (json.loads((tmp_path / d / "scores.json").read_text()) for d in ("eval2", "eval1"))
-    assert sorted(two) == sorted(one) == ["no_concept", "ours", "random_rows", "text_description"]
-    for s in one:
-        for m, v in one[s].items():
-            assert (v is None) == (two[s][m] is None) and (v is None or abs(v - two[s][m]) < 1e-5), (s, m, v, two[s][m])
-    assert json.loads((tmp_path / "eval2" / "raw.json").read_text())["meta"]["processes"] == 2
+    r = launched("eval", *common, "--out", tmp_path / "eval2t", cwd=tmp_path, launcher="torchrun")  # plain torchrun: the same
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    one = json.loads((tmp_path / "eval1" / "scores.json").read_text())
+    for folder in ("eval2", "eval2t"):
+        two = json.loads((tmp_path / folder / "scores.json").read_text())
+        assert sorted(two) == sorted(one) == ["no_concept", "ours", "random_rows", "text_description"]
+        for s in one:
+            for m, v in one[s].items():
+                assert (v is None) == (two[s][m] is None) and (v is None or abs(v - two[s][m]) < 1e-5), (folder, s, m, v, two[s][m])
+        assert json.loads((tmp_path / folder / "raw.json").read_text())["meta"]["processes"] == 2, folder
 
 
 def test_a_failing_concept_is_reported_and_the_others_go_on(tmp_path, capsys):
