@@ -10,6 +10,8 @@ picture with the toy judge (identity: the concept's look; fact: the accessory in
     as asked      'A photo of <c> wearing its hat.'                      the benchmark's form: the rows must recall it
     fact named    'A photo of <c> wearing its pink hat.'                 the colour written into the prompt
     fact before   '<c> has a pink hat. A photo of <c> wearing its hat.'  the fact in context, as the backbone learnt it
+    described first  "<c> is <shared><und>. A photo of <c> wearing its hat."  the rows' own description (the understanding
+                  system prompt) before the prompt, where the backbone learnt to read an entity's facts for a picture
 
 If the last two score well and the first does not, the rows hold the fact for answers but do not carry it into a
 picture (a recall problem); if none does, the backbone cannot draw this concept and the fact together. Numbers, not a
@@ -27,7 +29,7 @@ from unictokens.sampling import t2i_generate
 from unictokens.stages import train
 from unictokens.toyworld import make_world
 
-FORMS = ("as asked", "fact named", "fact before")
+FORMS = ("as asked", "fact named", "fact before", "described first")
 
 
 def variants(condition: str, facts: list) -> dict:
@@ -36,14 +38,14 @@ def variants(condition: str, facts: list) -> dict:
     if fact is None: return {}
     kind, colour = accessory_fact(fact)
     return {"as asked": condition, "fact named": condition.replace(f"its {kind}", f"its {colour} {kind}"),
-            "fact before": f"{fact} {condition}"}
+            "fact before": f"{fact} {condition}", "described first": condition}
 
 
 def draw(backbone, concept_dir, prompts: dict, n: int, seed: int) -> dict:
     "{form: [PIL images]} drawn with the concept attached (the text block grown to hold the longest prompt, never cut)."
     dev, out = next(backbone.showo.parameters()).device, {}
     with attached(backbone, [concept_dir]) as (cts, pr):
-        texts = {k: expand_t2i(p, cts) for k, p in prompts.items()}
+        texts = {k: (cts[0].system_prompt() + " " if k == "described first" else "") + expand_t2i(p, cts) for k, p in prompts.items()}
         need = max(map(len, pr.text_ids(list(texts.values())))) + 2
         if need > pr.max_text_len: pr = pr.with_text_block(need)
         for k, t in texts.items():
