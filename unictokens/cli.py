@@ -12,8 +12,8 @@ import torch
 __all__ = ['MIN_PHOTOS', 'MIN_PHOTO_SIDE', 'CATEGORY_WORDS', 'FROZEN_HEAD', 'FROZEN_HEAD_HELP', 'EXPECTED', 'tiny_backbone',
            'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'check_photos', 'read_facts',
            'new_concept', 'cmd_concept_new', 'cmd_pretrain_toy', 'CLIError', 'positive_int', 'positive_float',
-           'seed_int', 'stage_list', 'check_device', 'writable_dir', 'concept_folders', 'check_prompt', 'cmd_train',
-           'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval', 'build_parser', 'run', 'main']
+           'seed_int', 'stage_list', 'check_device', 'writable_dir', 'concept_folders', 'check_prompt', 'weights_dtype',
+           'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval', 'build_parser', 'run', 'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -365,9 +365,17 @@ def check_prompt(text: str,  # a prompt or question from the command line
     return text
 
 # %% ../nbs/11_cli.ipynb #dcee1d44
+def weights_dtype(device: str  # where the model runs
+                 ) -> torch.dtype | None:
+    "What a released Show-o's weights are loaded in: bf16 on a GPU that has it, fp16 on one that does not (a T4), as stored elsewhere."
+    if not str(device).startswith("cuda"): return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
 def _backbone(name, device: str = "cpu"):
+    "The toy backbone as shipped (float32), or a released Show-o in `weights_dtype(device)`."
     from unictokens.backbones import load_backbone
-    return load_backbone(name, device=device)
+    toy = name == "toy" or (Path(name) / "manifest.json").is_file()
+    return load_backbone(name, device=device, **({} if toy else {"dtype": weights_dtype(device)}))
 
 def _train_many(a, stages: tuple, over: dict) -> list:
     "Train several concepts into OUT/CONCEPT/SYSTEM, split between the launched processes; a failure is reported, the rest go on."

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from .vocab import VocabLayout
 from .prompting import Prompter, t2i_attention_mask, mmu_attention_mask, additive_mask, cosine_schedule
-from .showo import ShowO
+from .showo import ShowO, _prepare_mask
 
 # %% auto #0
 __all__ = ['n_masked_after', 'gumbel_noise', 'remask_lowest', 'gumbel_temperatures', 't2i_generate', 'mmu_generate_uncached',
@@ -68,12 +68,13 @@ def t2i_generate(model: ShowO, prompter: Prompter,
     dev = next(model.parameters()).device
     ids = prompter.t2i_gen(list(prompts), N, device=dev)
     if guidance: ids = torch.cat([ids, prompter.uncond(B, N, device=dev)])
-    mask = t2i_attention_mask(ids, L)
+    L.check_ids(ids)  # once: the steps below only write codes and mask ids into the image slots
+    mask = _prepare_mask(t2i_attention_mask(ids, L), model.showo.model.embed_tokens.weight.dtype, ids.shape[1])
     slots = slice(prompter.max_text_len + 2, prompter.max_text_len + 2 + N)
     codes = torch.zeros(B, N, dtype=torch.long, device=dev)
     unknown = torch.ones(B, N, dtype=torch.bool, device=dev)
     for s, tau in enumerate(gumbel_temperatures(steps, temperature, anneal)):
-        logits = L.image_logits(model(ids, mask)[:, slots])  # (B or 2B, N, K)
+        logits = model.image_logits(model.hidden(ids, mask, checked=True)[:, slots])  # (B or 2B, N, K)
         if guidance: logits = (1 + guidance) * logits[:B] - guidance * logits[B:]
         probs = logits.softmax(-1)
         sampled = torch.multinomial(probs.flatten(0, 1), 1, generator=generator).view(B, N)
@@ -82,7 +83,7 @@ def t2i_generate(model: ShowO, prompter: Prompter,
         conf = conf + tau * gumbel_noise(conf.shape, generator, dev)
         conf = torch.where(unknown, conf, torch.finfo(conf.dtype).max)
         unknown = remask_lowest(conf, n_masked_after(s, steps, N, unknown.sum(1)))
-        img = torch.where(unknown, L.mask_id, L.code_to_id(codes))
+        img = torch.where(unknown, L.mask_id, codes + L.image_offset)  # code_to_id without its range check
         ids[:, slots] = img.repeat(2, 1) if guidance else img
         if on_step is not None: on_step(s, codes.clone())
     return codes
@@ -126,13 +127,14 @@ def mmu_generate(model: ShowO, input_ids: torch.Tensor,  # (B, L) left-padded mm
                  top_k: int | None = None, generator: torch.Generator | None = None) -> list:
     "Generated ids per row, with a key/value cache (same tokens as `mmu_generate_uncached`)."
     eot_id = model.layout.eot_id if eot_id is None else eot_id
-    logits, cache = model.forward_cached(input_ids, mmu_attention_mask(input_ids, model.layout))
-    visible = input_ids != model.layout.pad_id  # (B, L) columns new tokens may see
-    out = []
-    for _ in range(max_new_tokens):
+    logits, cache = model.forward_cached(input_ids, mmu_attention_mask(input_ids, model.layout))  # checks the prompt
+    B, P = input_ids.shape
+    visible = torch.cat([input_ids != model.layout.pad_id, input_ids.new_ones(B, max_new_tokens, dtype=torch.bool)], 1)
+    masks = additive_mask(visible[:, None, :], model.showo.model.embed_tokens.weight.dtype)  # (B, 1, 1, P + new): made once
+    out, stopped = [], torch.zeros(B, dtype=torch.bool, device=input_ids.device)
+    for t in range(max_new_tokens):
         nxt = _next_token(logits[:, -1], temperature, top_k, generator)
-        out.append(nxt)
-        if (torch.stack(out, 1) == eot_id).any(1).all(): break
-        visible = torch.cat([visible, torch.ones_like(visible[:, :1])], 1)
-        logits, cache = model.forward_cached(nxt[:, None], additive_mask(visible[:, None, :]), cache)
+        out.append(nxt); stopped |= nxt == eot_id
+        if t == max_new_tokens - 1 or stopped.all(): break  # the one value read back per token
+        logits, cache = model.forward_cached(nxt[:, None], masks[..., :P + t + 1], cache, checked=True)
     return _collect(out, eot_id)

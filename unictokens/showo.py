@@ -120,15 +120,22 @@ from transformers.models.phi.modeling_phi import PhiModel
 _CACHE_KW = "cache" if "cache" in inspect.signature(PhiModel.forward).parameters else "past_key_values"  # transformers 5 / 4
 
 # %% ../nbs/03_showo.ipynb #76aa24da
+def _row_map(model: ShowO, device) -> torch.Tensor:
+    "`layout.row_sources(base)` on `device`, made once per layout and device rather than at every forward."
+    key, cache = (model.layout, str(device)), model.__dict__.setdefault("_row_maps", {})
+    if key not in cache: cache[key] = model.layout.row_sources(model.config.layout).to(device)
+    return cache[key]
+
 @patch
-def embed(self: ShowO, input_ids: torch.Tensor  # (B, L) ids of `self.layout`
+def embed(self: ShowO, input_ids: torch.Tensor,  # (B, L) ids of `self.layout`
+          checked: bool = False  # True: the caller checked the ids (decoding loops check once, not at every step)
          ) -> torch.Tensor:
     "(B, L, hidden) input embeddings; ids of attached concept rows come from those rows."
-    self.layout.check_ids(input_ids)
+    if not checked: self.layout.check_ids(input_ids)  # reads a value back from the GPU: the step waits for it
     table = self.showo.model.embed_tokens
     if not len(self.concept_rows): return table(input_ids)
     base = self.config.layout
-    src = self.layout.row_sources(base).to(input_ids.device)[input_ids]  # (B, L) base row, -1 for concept rows
+    src = _row_map(self, input_ids.device)[input_ids]  # (B, L) base row, -1 for concept rows
     extra = torch.cat([r.rows()[0] for r in self.concept_rows]).to(table.weight.dtype)  # (n, hidden)
     x = table(src.clamp(min=0))
     k = (input_ids - base.image_offset).clamp(0, extra.shape[0] - 1)  # new concept ids start at base.image_offset
@@ -150,26 +157,44 @@ def logits(self: ShowO, h: torch.Tensor  # (B, L, hidden) final hidden states
 
 # %% ../nbs/03_showo.ipynb #16e2d1de
 @patch
+def hidden(self: ShowO, input_ids: torch.Tensor,  # (B, L) token ids
+           attention_mask: torch.Tensor,  # (B, 1, L, L) omni-attention mask
+           checked: bool = False  # True: ids checked and the mask already additive in the weights' dtype (see below)
+          ) -> torch.Tensor:
+    "(B, L, hidden) final hidden states, before the lm_head."
+    x = self.embed(input_ids, checked)
+    mask = attention_mask if checked else _prepare_mask(attention_mask, x.dtype, x.shape[1])
+    return self.showo.model(inputs_embeds=x, attention_mask=mask).last_hidden_state
+
+@patch
 def forward(self: ShowO, input_ids: torch.Tensor,  # (B, L) token ids
             attention_mask: torch.Tensor  # (B, 1, L, L) omni-attention mask
            ) -> torch.Tensor:
     "Float32 logits (B, L, vocab_size)."
-    x = self.embed(input_ids)
-    mask = _prepare_mask(attention_mask, x.dtype, x.shape[1])
-    return self.logits(self.showo.model(inputs_embeds=x, attention_mask=mask).last_hidden_state)
+    return self.logits(self.hidden(input_ids, attention_mask))
+
+@patch
+def image_logits(self: ShowO, h: torch.Tensor  # (..., hidden) final hidden states at image slots
+                ) -> torch.Tensor:
+    "Float32 logits over the image codes only, (..., codebook_size), index = code: the lm_head's codebook rows alone."
+    base, head = self.config.layout, self.showo.lm_head
+    rows = slice(base.image_offset, base.image_offset + base.codebook_size)  # concept rows never hold image codes
+    return F.linear(h, head.weight[rows], None if head.bias is None else head.bias[rows]).float()
 
 @patch
 def forward_cached(self: ShowO, input_ids: torch.Tensor,  # (B, q) new token ids
                    attention_mask: torch.Tensor,  # (B, 1, q, past + q) mask over cached and new positions
-                   cache=None  # the cache returned by the previous call (None: prefill)
+                   cache=None,  # the cache returned by the previous call (None: prefill)
+                   checked: bool = False  # as for `hidden`
                   ) -> tuple:
     "`(logits (B, q, V) float32, cache)`: a forward pass that reuses and extends a key/value cache."
     from transformers import DynamicCache
     cache = DynamicCache() if cache is None else cache
-    x = self.embed(input_ids)
-    mask = _prepare_mask(attention_mask, x.dtype, x.shape[1])
+    x = self.embed(input_ids, checked)
+    mask = attention_mask if checked else _prepare_mask(attention_mask, x.dtype, x.shape[1])
     out = self.showo.model(inputs_embeds=x, attention_mask=mask, use_cache=True, **{_CACHE_KW: cache})
     return self.logits(out.last_hidden_state), getattr(out, "cache", None) or out.past_key_values
+
 
 # %% ../nbs/03_showo.ipynb #edc12516
 class ConceptRows(nn.Module):

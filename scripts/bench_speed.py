@@ -1,0 +1,165 @@
+"""Benchmark: a training step, a 100-token answer and a 50-step CFG picture at Show-o-512 shape, ours beside the release's approach.
+
+    python scripts/bench_speed.py --out speed.json           # a GPU: Show-o 512 with random weights (the shapes are what count)
+    python scripts/bench_speed.py --tiny --device cpu        # the same code on a tiny Show-o: a smoke run, not figures
+
+Each work is timed through the public API, in one run, after one warm-up, as the median of `--repeats`:
+- training step: one t2i and one mmu sequence of the full length (1,155 ids at 512 px), 33 concept rows attached,
+  loss 0.8 t2i + 0.2 mmu, backward, AdamW. Ours: frozen weights in bf16 (fp16 where bf16 is missing), bf16 autocast,
+  only the concept rows in the optimizer. The release's approach: float32 weights, the whole embedding and lm_head
+  matrices in AdamW, every row that is not a concept row copied back after the step. Peak GPU memory for each.
+- answer: 100 new tokens (end-of-text ignored) after a 1,024-code picture and a question. Ours: `mmu_generate`
+  (key/value cache) on the bf16 weights. The release's approach: the whole sequence recomputed for every token in
+  float32 (`mmu_generate_uncached`).
+- picture: 50 MaskGIT steps at CFG 5. Ours: `t2i_generate` on the bf16 weights (the head's codebook rows at the image
+  slots only). For comparison, the same 50 forwards with the whole head over every position and the full-vocabulary
+  float32 logits, as the release's sampler computes them (and as ours did before), in bf16 and in float32.
+
+The paper recipe end to end (three stages and perception for one concept) is `scripts/bench_paper_scale.py`.
+Numbers, not a test.
+"""
+import argparse, json, statistics, sys, time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_paper_scale import paper_backbone  # Show-o 512 with random weights and a word tokenizer of Phi-1.5's size
+
+from unictokens.prompting import sample_t2i_mask, t2i_attention_mask, mmu_attention_mask, word_tokenizer
+from unictokens.sampling import t2i_generate, mmu_generate, mmu_generate_uncached
+from unictokens.concepts import ConceptTokens, attach_concepts
+from unictokens.showo import ShowO, ShowOConfig, t2i_loss, mmu_loss
+
+GROUPS = {"identifier": 1, "shared": 16, "gen": 8, "und": 8}  # 33 rows, as a stage-3 concept
+
+
+def sync(dev):
+    if str(dev).startswith("cuda"): torch.cuda.synchronize()
+
+
+def timed(fn, dev, repeats: int) -> float:
+    "Median seconds of `fn()` after one warm-up call."
+    fn(); sync(dev); ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter(); fn(); sync(dev); ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
+
+
+def peak_of(fn, dev) -> float | None:
+    "Peak GPU memory (GiB) of one more call of `fn`."
+    if not str(dev).startswith("cuda"): return None
+    torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats(); fn(); sync(dev)
+    return round(torch.cuda.max_memory_allocated() / 2**30, 2)
+
+
+def build(dtype, device, tiny: bool):
+    "(model with 33 concept rows attached, prompter): Show-o 512 (or a tiny Show-o) with seeded random weights."
+    if tiny:
+        words = "a photo of the cat what is in picture ? . USER ASSISTANT :".split()
+        tok = word_tokenizer(words)
+        cfg = ShowOConfig.tiny(text_size=len(tok), codebook_size=64, num_vq_tokens=64, max_text_len=40)
+        torch.manual_seed(0)
+        with torch.device(device): model = ShowO(cfg).to(dtype).eval()
+    else:
+        b = paper_backbone(dtype, device); model, tok = b.showo, b.tokenizer
+    model.requires_grad_(False)
+    ct = ConceptTokens.new("bo", "dog", model.config.hidden_size, **{g: n for g, n in GROUPS.items() if g != "identifier"})
+    with torch.no_grad():
+        for d in (ct.rows.embed, ct.rows.lm_weight, ct.rows.lm_bias):
+            for p in d.values(): p.normal_(std=0.02)
+    pr = attach_concepts(model, tok, [ct])
+    return model, pr, ct.rows
+
+
+def batches(model, pr, device):
+    "One t2i and one mmu training sequence of the full length, concept ids in their text."
+    L, N = model.layout, model.config.num_vq_tokens
+    g = torch.Generator().manual_seed(0)
+    codes = torch.randint(0, L.codebook_size, (1, N), generator=g)
+    concept = torch.tensor(list(L.concept_ids))
+    ids, labels = pr.t2i(["a photo of the cat"], codes, sample_t2i_mask(1, N, generator=g), generator=g)
+    ids[0, 2:2 + len(concept)] = concept  # where `<c>`'s generation phrase would be
+    t2i = (ids.to(device), labels.to(device), t2i_attention_mask(ids, L).to(device))
+    ids, labels = pr.mmu(codes, [[{"from": "human", "value": "<image>\nwhat is in the picture ?"}, {"from": "gpt", "value": "a cat ."}]])
+    k = ids.shape[1] - 12 - len(concept)
+    ids = torch.cat([ids[:, :k], concept[None], ids[:, k:]], 1); labels = torch.cat([labels[:, :k], torch.full((1, len(concept)), -100), labels[:, k:]], 1)
+    return t2i, (ids.to(device), labels.to(device), mmu_attention_mask(ids, L).to(device))
+
+
+def train_step(model, t2i, mmu, opt, autocast_dtype, copy_back=None):
+    "0.8 t2i + 0.2 mmu, backward, one AdamW step (and, for the release's approach, the base rows copied back)."
+    text_len = model.config.max_text_len + 1
+    with torch.autocast(t2i[0].device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+        loss = 0.8 * t2i_loss(model(t2i[0], t2i[2]), t2i[1], text_len) + 0.2 * mmu_loss(model(mmu[0], mmu[2]), mmu[1])
+    loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+    if copy_back:
+        with torch.no_grad():
+            for p, keep in copy_back: p.copy_(keep)
+
+
+def full_head_picture(model, pr, prompt, steps, guidance):
+    "50 forwards as the release's sampler makes them: the whole head at every position, full-vocabulary float32 logits."
+    L, N = model.layout, model.config.num_vq_tokens
+    dev = next(model.parameters()).device
+    ids = torch.cat([pr.t2i_gen([prompt], N, device=dev), pr.uncond(1, N, device=dev)])
+    mask, slots = t2i_attention_mask(ids, L), slice(pr.max_text_len + 2, pr.max_text_len + 2 + N)
+    with torch.no_grad():
+        for _ in range(steps):
+            logits = L.image_logits(model(ids, mask)[:, slots])
+            ((1 + guidance) * logits[:1] - guidance * logits[1:]).softmax(-1)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cuda"); ap.add_argument("--tiny", action="store_true")
+    ap.add_argument("--repeats", type=int, default=3); ap.add_argument("--out", default=None)
+    ap.add_argument("--new-tokens", type=int, default=100); ap.add_argument("--steps", type=int, default=50)
+    a = ap.parse_args()
+    dev = a.device
+    fast = torch.bfloat16 if not dev.startswith("cuda") or torch.cuda.is_bf16_supported() else torch.float16
+    r = {"device": torch.cuda.get_device_name() if dev.startswith("cuda") else "cpu", "torch": torch.__version__,
+         "shape": "tiny" if a.tiny else "show-o-512", "dtype_ours": str(fast), "repeats": a.repeats, "works": {}}
+    W = r["works"]
+
+    def report(work, **kv):
+        W.setdefault(work, {}).update(kv); print(json.dumps({work: W[work]}), flush=True)
+
+    for name, dtype in (("ours", fast), ("release", torch.float32)):
+        model, pr, rows = build(dtype, dev, a.tiny)
+        t2i, mmu = batches(model, pr, dev)
+        r["sequence_ids"] = {"t2i": t2i[0].shape[1], "mmu": mmu[0].shape[1]}
+        if name == "ours":
+            opt, copy_back, ac = torch.optim.AdamW(rows.parameters(), lr=1e-3), None, fast
+        else:
+            head, emb = model.showo.lm_head, model.showo.model.embed_tokens
+            mats = [emb.weight, head.weight] + ([head.bias] if head.bias is not None else [])
+            for p in mats: p.requires_grad_(True)
+            opt, ac = torch.optim.AdamW(mats + list(rows.parameters()), lr=1e-3), None
+            copy_back = [(p, p.detach().clone()) for p in mats]  # the release keeps every old row by copying it back
+        step = lambda: train_step(model, t2i, mmu, opt, ac, copy_back)
+        report("training step", **{f"{name}_s": round(timed(step, dev, a.repeats), 4), f"{name}_peak_gib": peak_of(step, dev)})
+        for p in model.parameters(): p.requires_grad_(False)
+        del opt, copy_back
+        prefix = pr.mmu_prefix(torch.randint(0, model.layout.codebook_size, (1, model.config.num_vq_tokens)).to(dev), "what is in the picture ?")
+        decode = (lambda: mmu_generate(model, prefix, a.new_tokens, eot_id=-1)) if name == "ours" else \
+                 (lambda: mmu_generate_uncached(model, prefix, a.new_tokens, eot_id=-1))
+        report(f"answer, {a.new_tokens} tokens", **{f"{name}_s": round(timed(decode, dev, a.repeats), 3)})
+        if name == "ours":
+            g = lambda: t2i_generate(model, pr, ["a photo of the cat"], steps=a.steps, guidance=5.0, generator=torch.Generator(dev).manual_seed(0))
+            report(f"picture, {a.steps} steps, CFG 5", ours_s=round(timed(g, dev, a.repeats), 3), ours_peak_gib=peak_of(g, dev))
+        full = lambda: full_head_picture(model, pr, "a photo of the cat", a.steps, 5.0)
+        report(f"picture, {a.steps} steps, CFG 5", **{f"{name}_full_head_s": round(timed(full, dev, a.repeats), 3)})
+        del model, rows, t2i, mmu
+        if dev.startswith("cuda"): torch.cuda.empty_cache()
+    for w, v in W.items():
+        if "ours_s" in v and "release_s" in v: v["release_over_ours"] = round(v["release_s"] / v["ours_s"], 2)
+    p = W.get(f"picture, {a.steps} steps, CFG 5", {})
+    if "ours_s" in p: p["release_over_ours"] = round(p["release_full_head_s"] / p["ours_s"], 2); p["full_head_bf16_over_ours"] = round(p["ours_full_head_s"] / p["ours_s"], 2)
+    print(json.dumps(r, indent=1))
+    if a.out: Path(a.out).write_text(json.dumps(r, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
