@@ -2,6 +2,7 @@
 
     python scripts/knowledge_probe.py --out out/kprobe --concepts 3 --n 8            # a 2-core CPU: about 10 minutes
     python scripts/knowledge_probe.py --out out/kprobe --concepts 20 --device cuda    # every concept of the world
+    python scripts/knowledge_probe.py --out out/kdesc --t2i-form described --forms "as asked,fact named"  # trained described
 
 It makes the seed-1 toy world (concepts UnifyBench never reports), trains ours with the tiny recipe on the first
 `--concepts` of them, and draws every knowledge condition three ways with the same stage-3 concept file, scoring each
@@ -58,8 +59,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True); ap.add_argument("--concepts", type=int, default=3)
     ap.add_argument("--n", type=int, default=8, help="pictures per prompt"); ap.add_argument("--device", default="cpu")
+    ap.add_argument("--t2i-form", default=None, choices=["phrase", "described"], help="train with this generation form (default: the preset's)")
+    ap.add_argument("--forms", default=",".join(FORMS), help=f"which of {FORMS} to draw, comma-separated")
     a = ap.parse_args()
-    out, t0 = Path(a.out), time.time()
+    out, t0, forms = Path(a.out), time.time(), [f.strip() for f in a.forms.split(",")]
     world = out / "world"
     if not (world / "concepts_list.json").is_file(): make_world(world, seed=1)
     data, backbone = UniCTokensData(world), load_backbone("toy", device=a.device)
@@ -67,21 +70,21 @@ def main():
     rows = []
     for c in data.concepts()[: a.concepts]:
         run = out / "runs" / c
-        train(c, world, backbone, out_dir=run, seed=0, log=lambda m: None)
+        train(c, world, backbone, out_dir=run, seed=0, log=lambda m: None, **({"t2i_form": a.t2i_form} if a.t2i_form else {}))
         info, concept_dir = data.info(c), system_of(run).gen[0]
         for k, condition in enumerate(data.derive_test_data(c).conditions):
-            prompts = variants(condition, info.extra_info)
+            prompts = {k: v for k, v in variants(condition, info.extra_info).items() if k in forms}
             if not prompts: continue
             for form, pics in draw(backbone, concept_dir, prompts, a.n, seed=k).items():
                 for v in (judge.judge_image(im, condition, info) for im in pics):
                     if v is not None: rows.append({"concept": c, "condition": condition, "form": form, "prompt": prompts[form], **v})
         print(f"<{c}> done at {time.time() - t0:.0f} s", flush=True)
     summary = {}
-    for form in FORMS:
+    for form in forms:
         vs = [r for r in rows if r["form"] == form]
         summary[form] = {k: sum(r[k] for r in vs) / max(len(vs), 1) for k in ("score", "identity", "fact")} | {"pictures": len(vs)}
         summary[form]["both"] = sum(r["identity"] and r["fact"] == 1 for r in vs) / max(len(vs), 1)
-    result = {"world_seed": 1, "concepts": data.concepts()[: a.concepts], "pictures_per_prompt": a.n, "device": a.device,
+    result = {"t2i_form": a.t2i_form or "phrase", "world_seed": 1, "concepts": data.concepts()[: a.concepts], "pictures_per_prompt": a.n, "device": a.device,
               "seconds": round(time.time() - t0, 1), "summary": summary, "pictures": rows}
     (out / "knowledge_probe.json").write_text(json.dumps(result, indent=1) + "\n")
     for form, s in summary.items():

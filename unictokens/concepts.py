@@ -17,11 +17,11 @@ from .showo import ShowO, ConceptRows
 from .checkpoints import atomic_dir, atomic_path, interrupted_copies, file_sha256, write_json, write_safetensors, read_safetensors
 
 # %% auto #0
-__all__ = ['GROUPS', 'PAPER_GROUP_SIZES', 'FORMAT', 'FORMAT_VERSION', 'TENSORS_FILE', 'MANIFEST_FILE', 'ConceptTokens',
-           'mentioned', 'expand_t2i', 'mmu_system', 'backbone_fingerprint', 'attach_concepts', 'disable_lora',
-           'detach_concepts', 'word_embedding', 'kmeans', 'code_embedding_init', 'FaceEmbedder', 'face_embedding_init',
-           'InsightFaceEmbedder', 'load_concepts', 'attached', 'LoraSpec', 'import_unictokens_checkpoint',
-           'export_unictokens_checkpoint']
+__all__ = ['GROUPS', 'PAPER_GROUP_SIZES', 'T2I_FORMS', 'FORMAT', 'FORMAT_VERSION', 'TENSORS_FILE', 'MANIFEST_FILE',
+           'ConceptTokens', 'mentioned', 'expand_t2i', 'mmu_system', 'backbone_fingerprint', 'attach_concepts',
+           'disable_lora', 'detach_concepts', 'word_embedding', 'kmeans', 'code_embedding_init', 'FaceEmbedder',
+           'face_embedding_init', 'InsightFaceEmbedder', 'load_concepts', 'attached', 'LoraSpec',
+           'import_unictokens_checkpoint', 'export_unictokens_checkpoint']
 
 # %% ../nbs/05_concepts.ipynb #cee4b095
 GROUPS = ("identifier", "shared", "gen", "und")  # in id order
@@ -82,6 +82,14 @@ def generation_phrase(self: ConceptTokens) -> str:
     "What `<bo>` becomes in a generation prompt: `<shared tokens><gen tokens> <bo>`."
     return f"{''.join(self.group_tokens('shared') + self.group_tokens('gen'))} {self.identifier}"
 
+T2I_FORMS = ("phrase", "described")  # how a generation prompt carries the concept (`meta["t2i_form"]`; "phrase" as the release)
+
+@patch
+def generation_description(self: ConceptTokens) -> str:
+    "The `described` form's line before a generation prompt: `<bo> is <shared tokens><gen tokens>.`"
+    return f"{self.identifier} is {''.join(self.group_tokens('shared') + self.group_tokens('gen'))}."
+
+
 # %% ../nbs/05_concepts.ipynb #81f91b08
 _MENTION = re.compile(r"<([^<>|\s]+)>")
 
@@ -101,9 +109,16 @@ def mentioned(text: str,  # a prompt or question
     return found
 
 def expand_t2i(prompt: str, concepts: Sequence[ConceptTokens]) -> str:
-    "A generation prompt with every `<name>` replaced by its generation phrase."
-    for c in mentioned(prompt, concepts): prompt = re.sub(re.escape(c.identifier), c.generation_phrase(), prompt)
-    return prompt
+    """A generation prompt for the concepts it mentions, in each concept's `meta["t2i_form"]`: `phrase` (the release's,
+    the default) replaces every `<name>` by its generation phrase; `described` keeps `<name>` and puts the concept's
+    description line (`generation_description`) before the prompt."""
+    lines = []
+    for c in mentioned(prompt, concepts):
+        form = c.meta.get("t2i_form", "phrase")
+        if form not in T2I_FORMS: raise ValueError(f"concept <{c.name}>: t2i_form must be one of {T2I_FORMS}, got {form!r}")
+        if form == "described": lines.append(c.generation_description())
+        else: prompt = re.sub(re.escape(c.identifier), c.generation_phrase(), prompt)
+    return " ".join(lines + [prompt])
 
 def mmu_system(question: str, concepts: Sequence[ConceptTokens]) -> str | None:
     "The system prompt for a question: the system prompts of the concepts it mentions (None if it mentions none)."
@@ -352,7 +367,7 @@ def load(cls: ConceptTokens, concept_dir,  # a folder written by `save`
     expected = {**{k: tuple(v.shape) for k, v in rows.state_dict().items()}, **lora_shapes}
     sd = read_safetensors(d / TENSORS_FILE, expected, what=f"the groups of {MANIFEST_FILE}")
     rows.load_state_dict({k: v for k, v in sd.items() if not k.startswith("lora.")})
-    meta = {k: m[k] for k in ("stage", "backbone", "initialisers", "training", "data_hash", "lora") if m.get(k) is not None}
+    meta = {k: m[k] for k in ("stage", "backbone", "initialisers", "training", "data_hash", "lora", "t2i_form") if m.get(k) is not None}
     meta["_lora_tensors"] = {k[5:]: v for k, v in sd.items() if k.startswith("lora.")}
     if not meta["_lora_tensors"]: del meta["_lora_tensors"]
     ct = cls(m["name"], m["class"], rows, m["token_format"], meta)

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from .checkpoints import atomic_dir, write_json
-from .concepts import (ConceptTokens, attach_concepts, detach_concepts, attached, load_concepts, expand_t2i, word_embedding,
+from .concepts import (ConceptTokens, T2I_FORMS, attach_concepts, detach_concepts, attached, load_concepts, expand_t2i, word_embedding,
                                  code_embedding_init, kmeans, face_embedding_init, PAPER_GROUP_SIZES, GROUPS)
 from .data import UniCTokensData, MMUDataset, T2IDataset, MMUCollator, T2ICollator, CodeCache, load_image, image_transform
 from .showo import t2i_loss, mmu_loss
@@ -66,6 +66,7 @@ class StageConfig:
     precision: str = "auto"  # "auto" (bf16 on a GPU that has it, fp16 + loss scaling on one that has not, fp32 on CPU), "fp32", "bf16", "fp16"
     grad_checkpointing: bool = False  # recompute each layer's activations in backward: less GPU memory, more time
     frozen_head: tuple = ()  # groups whose lm_head rows (weight, bias) keep their start; () as the release: every learning row
+    t2i_form: str = "phrase"  # how generation prompts carry the concept (`concepts.T2I_FORMS`): "phrase" as the release, or "described"
 
 # %% ../nbs/09_stages.ipynb #52a55e2d
 def learning_parameters(ct: ConceptTokens,  # the concept being trained
@@ -249,6 +250,7 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
                ) -> dict:
     "Train one stage; writes checkpoints and `out_dir/stage{n}`; returns `{'concept_dir', 'history', 'seconds', ...}`."
     out, t0, model = Path(out_dir), time.time(), backbone.showo
+    if cfg.t2i_form not in T2I_FORMS: raise ValueError(f"t2i_form must be one of {T2I_FORMS}, got {cfg.t2i_form!r}")
     final, ck_root = out / f"stage{cfg.stage}", out / "checkpoints" / f"stage{cfg.stage}"
     cache = cache or CodeCache(backbone.magvit)
     sd = data.derive_training_data(concept, cfg.stage, t2i_images=cfg.t2i_images)
@@ -263,6 +265,7 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
         history = state["history"]; log(f"stage {cfg.stage}: resuming after epoch {start} from {ck}")
     else:
         ct, state, history = _stage_concept(backbone, data, concept, cfg, prev, cache, seed, face_embedder, log), None, []
+    ct.meta["t2i_form"] = cfg.t2i_form  # the collator's prompts, perception and every later use of the file follow it
     model.requires_grad_(False)
     pr = attach_concepts(model, backbone.tokenizer, [ct])
     precision = precision_of(cfg, dev)
