@@ -23,9 +23,9 @@ def n_masked_after(step: int,  # 0-based step
                    n_unknown: torch.Tensor  # (B,) slots still masked before this step
                   ) -> torch.Tensor:
     "(B,) how many slots to re-mask after `step`: floor(N cos(pi/2 (s+1)/T)), clamped to [1, unknown - 1]."
-    ratio = torch.tensor((step + 1) / steps)  # float32, as in Show-o, so the counts match it exactly
-    want = (n * cosine_schedule(ratio)).floor().long().to(n_unknown.device)
-    return torch.maximum(torch.ones_like(n_unknown), torch.minimum(n_unknown - 1, want))
+    ratio = torch.tensor((step + 1) / steps)  # float32 on the CPU, as in Show-o, so the counts match it exactly
+    want = int((n * cosine_schedule(ratio)).floor())  # a Python number: no copy to the GPU, which would wait for it
+    return (n_unknown - 1).clamp(max=want).clamp(min=1)
 
 def gumbel_noise(shape, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
     "Standard Gumbel noise -log(-log(U))."
