@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from unictokens.backbones import load_backbone, fact_for_prompt, accessory_fact
 from unictokens.bench import bench_tools, system_of
-from unictokens.concepts import attached, expand_t2i
+from unictokens.concepts import T2I_FORMS, attached, expand_t2i
 from unictokens.data import UniCTokensData
 from unictokens.magvit import to_pil
 from unictokens.sampling import t2i_generate
@@ -59,7 +59,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True); ap.add_argument("--concepts", type=int, default=3)
     ap.add_argument("--n", type=int, default=8, help="pictures per prompt"); ap.add_argument("--device", default="cpu")
-    ap.add_argument("--t2i-form", default=None, choices=["phrase", "described"], help="train with this generation form (default: the preset's)")
+    ap.add_argument("--t2i-form", default=None, choices=T2I_FORMS, help="train with this generation form (default: the preset's)")
     ap.add_argument("--forms", default=",".join(FORMS), help=f"which of {FORMS} to draw, comma-separated")
     a = ap.parse_args()
     out, t0, forms = Path(a.out), time.time(), [f.strip() for f in a.forms.split(",")]

@@ -9,12 +9,12 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['MIN_PHOTOS', 'MIN_PHOTO_SIDE', 'CATEGORY_WORDS', 'FROZEN_HEAD', 'FROZEN_HEAD_HELP', 'T2I_FORM_HELP', 'EXPECTED',
-           'tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'check_photos',
-           'read_facts', 'new_concept', 'cmd_concept_new', 'cmd_pretrain_toy', 'CLIError', 'positive_int',
-           'positive_float', 'seed_int', 'stage_list', 'check_device', 'writable_dir', 'concept_folders',
-           'check_prompt', 'weights_dtype', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval',
-           'build_parser', 'run', 'main']
+__all__ = ['MIN_PHOTOS', 'MIN_PHOTO_SIDE', 'CATEGORY_WORDS', 'FROZEN_HEAD', 'FROZEN_HEAD_HELP', 'T2I_FORMS_CLI', 'T2I_FORM_HELP',
+           'EXPECTED', 'tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld',
+           'check_photos', 'read_facts', 'new_concept', 'cmd_concept_new', 'cmd_pretrain_toy', 'CLIError',
+           'positive_int', 'positive_float', 'seed_int', 'stage_list', 'check_device', 'writable_dir',
+           'concept_folders', 'check_prompt', 'weights_dtype', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo',
+           'cmd_eval', 'build_parser', 'run', 'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -291,6 +291,7 @@ FROZEN_HEAD = {"none": (), "identifier": ("identifier",), "all": ("identifier", 
 FROZEN_HEAD_HELP = ("lm_head rows kept at their start while their embedding rows learn: none (every row learns, as in the release), "
                     "identifier (the concept token's row, so the name is not learned as an answer's first word) or all. "
                     "Default: the preset's (tiny: identifier, chosen on held-out concepts; paper: none)")
+T2I_FORMS_CLI = ("phrase", "described")  # concepts.T2I_FORMS, written out: importing concepts here would load transformers
 T2I_FORM_HELP = ("how generation prompts carry the concept: phrase (its tokens where its name stands, as in the release) or "
                  "described (the name stays and '<c> is <tokens>.' comes first); default: the preset's")
 
@@ -610,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--epochs", type=positive_int, default=None, help="epochs per stage (default: the preset's)")
     tr.add_argument("--lr", type=positive_float, default=None, help="learning rate of every stage (default: the preset's)")
     tr.add_argument("--frozen-head", default=None, choices=list(FROZEN_HEAD), help=FROZEN_HEAD_HELP)
-    tr.add_argument("--t2i-form", default=None, choices=["phrase", "described"], help=T2I_FORM_HELP)
+    tr.add_argument("--t2i-form", default=None, choices=T2I_FORMS_CLI, help=T2I_FORM_HELP)
     tr.set_defaults(func=cmd_train)
     ge = sub.add_parser("generate", help="draw a prompt that mentions concepts")
     ge.add_argument("prompt"); ge.add_argument("--concept", action="append", required=True, help="a concept folder (repeatable)")
@@ -639,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--epochs", type=positive_int, default=None, help="epochs per stage (default: the tiny recipe's)")
     de.add_argument("--lr", type=positive_float, default=None, help="learning rate of every stage (default: the tiny recipe's)")
     de.add_argument("--frozen-head", default=None, choices=list(FROZEN_HEAD), help=FROZEN_HEAD_HELP)
-    de.add_argument("--t2i-form", default=None, choices=["phrase", "described"], help=T2I_FORM_HELP)
+    de.add_argument("--t2i-form", default=None, choices=T2I_FORMS_CLI, help=T2I_FORM_HELP)
     de.add_argument("--seeds", default="0", help="training seeds, e.g. 0,1,2: each concept is trained and scored once per seed")
     bench_args(de); de.set_defaults(func=cmd_demo)
     ev = sub.add_parser("eval", help="UnifyBench: score concept files and write report.md, report.html, scores.json")
