@@ -8,12 +8,15 @@ Each work is timed through the public API, in one run, after one warm-up, as the
   loss 0.8 t2i + 0.2 mmu, backward, AdamW. Ours: frozen weights in bf16 (fp16 where bf16 is missing), bf16 autocast,
   only the concept rows in the optimizer. The release's approach: float32 weights, the whole embedding and lm_head
   matrices in AdamW, every row that is not a concept row copied back after the step. Peak GPU memory for each.
-- answer: 100 new tokens (end-of-text ignored) after a 1,024-code picture and a question. Ours: `mmu_generate`
-  (key/value cache) on the bf16 weights. The release's approach: the whole sequence recomputed for every token in
-  float32 (`mmu_generate_uncached`).
+- answer: 100 new tokens (end-of-text ignored) after a 1,024-code picture and a question. Ours: `mmu_generate` on the
+  bf16 weights with its default engine (on a GPU: a static key/value cache, each token step a CUDA graph), and each
+  engine alone (`cache`: transformers' growing cache; `static`; `graph`). The release's approach: the whole sequence
+  recomputed for every token in float32 (`mmu_generate_uncached`).
 - picture: 50 MaskGIT steps at CFG 5. Ours: `t2i_generate` on the bf16 weights (the head's codebook rows at the image
-  slots only). For comparison, the same 50 forwards with the whole head over every position and the full-vocabulary
-  float32 logits, as the release's sampler computes them (and as ours did before), in bf16 and in float32.
+  slots only) with its default engine (on a GPU: the text's keys and values once, the image segment attending
+  without a mask, each step a CUDA graph), and each engine alone (`full`, `prefix`, `graph`). For comparison, the
+  same 50 forwards with the whole head over every position and the full-vocabulary float32 logits, as the release's
+  sampler computes them, in bf16 and in float32.
 
 The paper recipe end to end (three stages and perception for one concept) is `scripts/bench_paper_scale.py`.
 Numbers, not a test.
@@ -28,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_paper_scale import paper_backbone  # Show-o 512 with random weights and a word tokenizer of Phi-1.5's size
 
 from unictokens.prompting import sample_t2i_mask, t2i_attention_mask, mmu_attention_mask, word_tokenizer
-from unictokens.sampling import t2i_generate, mmu_generate, mmu_generate_uncached
+from unictokens.sampling import t2i_generate, mmu_generate, mmu_generate_uncached, ANSWER_ENGINES, PICTURE_ENGINES
 from unictokens.concepts import ConceptTokens, attach_concepts
 from unictokens.showo import ShowO, ShowOConfig, t2i_loss, mmu_loss
 
@@ -143,12 +146,21 @@ def main():
         for p in model.parameters(): p.requires_grad_(False)
         del opt, copy_back
         prefix = pr.mmu_prefix(torch.randint(0, model.layout.codebook_size, (1, model.config.num_vq_tokens)).to(dev), "what is in the picture ?")
-        decode = (lambda: mmu_generate(model, prefix, a.new_tokens, eot_id=-1)) if name == "ours" else \
-                 (lambda: mmu_generate_uncached(model, prefix, a.new_tokens, eot_id=-1))
-        report(f"answer, {a.new_tokens} tokens", **{f"{name}_s": round(timed(decode, dev, a.repeats), 3)})
         if name == "ours":
-            g = lambda: t2i_generate(model, pr, ["a photo of the cat"], steps=a.steps, guidance=5.0, generator=torch.Generator(dev).manual_seed(0))
-            report(f"picture, {a.steps} steps, CFG 5", ours_s=round(timed(g, dev, a.repeats), 3), ours_peak_gib=peak_of(g, dev))
+            for engine in ("auto",) + ANSWER_ENGINES:  # auto: graph on a GPU; each engine's time shows what it buys
+                decode = lambda: mmu_generate(model, prefix, a.new_tokens, eot_id=-1, engine=engine)
+                if engine == "graph" and not dev.startswith("cuda"): continue
+                report(f"answer, {a.new_tokens} tokens", **{"ours_s" if engine == "auto" else f"ours_{engine}_s": round(timed(decode, dev, a.repeats), 3)})
+            for engine in ("auto",) + PICTURE_ENGINES:
+                if engine == "graph" and not dev.startswith("cuda"): continue
+                g = lambda: t2i_generate(model, pr, ["a photo of the cat"], steps=a.steps, guidance=5.0, engine=engine,
+                                         generator=torch.Generator(dev).manual_seed(0))
+                kv = {"ours_s": round(timed(g, dev, a.repeats), 3), "ours_peak_gib": peak_of(g, dev)} if engine == "auto" else \
+                     {f"ours_{engine}_s": round(timed(g, dev, a.repeats), 3)}
+                report(f"picture, {a.steps} steps, CFG 5", **kv)
+        else:
+            decode = lambda: mmu_generate_uncached(model, prefix, a.new_tokens, eot_id=-1)
+            report(f"answer, {a.new_tokens} tokens", release_s=round(timed(decode, dev, a.repeats), 3))
         full = lambda: full_head_picture(model, pr, "a photo of the cat", a.steps, 5.0)
         report(f"picture, {a.steps} steps, CFG 5", **{f"{name}_full_head_s": round(timed(full, dev, a.repeats), 3)})
         del model, rows, t2i, mmu

@@ -11,10 +11,11 @@ import torch.nn.functional as F
 from .vocab import VocabLayout
 from .prompting import Prompter, t2i_attention_mask, mmu_attention_mask, additive_mask, cosine_schedule
 from .showo import ShowO, _prepare_mask
+from .engine import PictureSteps, Decoder
 
 # %% auto #0
-__all__ = ['n_masked_after', 'gumbel_noise', 'remask_lowest', 'gumbel_temperatures', 't2i_generate', 'mmu_generate_uncached',
-           'mmu_generate']
+__all__ = ['PICTURE_ENGINES', 'ANSWER_ENGINES', 'n_masked_after', 'gumbel_noise', 'remask_lowest', 'gumbel_temperatures',
+           't2i_generate', 'mmu_generate_uncached', 'mmu_generate', 'decoder_for']
 
 # %% ../nbs/04_sampling.ipynb #5cb78da7
 def n_masked_after(step: int,  # 0-based step
@@ -50,6 +51,17 @@ def gumbel_temperatures(steps: int, tau0: float = 1.0, anneal: str = "compound")
         taus.append(tau)
     return taus
 
+# %% ../nbs/04_sampling.ipynb #d2cac37a
+PICTURE_ENGINES = ("full", "prefix", "graph")  # t2i_generate: the whole sequence per step; the text once; that, graphed
+ANSWER_ENGINES = ("cache", "static", "graph")  # mmu_generate: transformers' cache; a static cache; that, graphed
+
+def _engine(name: str, device, engines: tuple) -> str:
+    "The engine to use: `name`, or for 'auto' the graphed one on a GPU and the first elsewhere."
+    if name == "auto": return engines[-1] if torch.device(device).type == "cuda" else engines[0]
+    if name not in engines: raise ValueError(f"engine {name!r}: choose 'auto' or one of {', '.join(engines)}")
+    if name == "graph" and torch.device(device).type != "cuda": raise ValueError(f"engine 'graph' needs a GPU; the model is on {device}")
+    return name
+
 # %% ../nbs/04_sampling.ipynb #0ac13af0
 @torch.no_grad()
 def t2i_generate(model: ShowO, prompter: Prompter,
@@ -60,7 +72,8 @@ def t2i_generate(model: ShowO, prompter: Prompter,
                  anneal: str = "compound",  # how tau shrinks: Show-o's "compound" or "linear"
                  generator: torch.Generator | None = None,  # makes sampling reproducible
                  on_step: Callable | None = None,  # called as on_step(step, codes (B, N)) after each step
-                 n_image_tokens: int | None = None  # default: model.config.num_vq_tokens
+                 n_image_tokens: int | None = None,  # default: model.config.num_vq_tokens
+                 engine: str = "auto"  # "full", "prefix", "graph" or "auto" (graph on a GPU, full elsewhere): see below
                 ) -> torch.Tensor:
     "(B, N) image codes for `prompts`."
     L, N, B = prompter.layout, n_image_tokens or model.config.num_vq_tokens, len(prompts)
@@ -69,12 +82,18 @@ def t2i_generate(model: ShowO, prompter: Prompter,
     ids = prompter.t2i_gen(list(prompts), N, device=dev)
     if guidance: ids = torch.cat([ids, prompter.uncond(B, N, device=dev)])
     L.check_ids(ids)  # once: the steps below only write codes and mask ids into the image slots
-    mask = _prepare_mask(t2i_attention_mask(ids, L), model.showo.model.embed_tokens.weight.dtype, ids.shape[1])
     slots = slice(prompter.max_text_len + 2, prompter.max_text_len + 2 + N)
+    engine = _engine(engine, dev, PICTURE_ENGINES)
+    if engine == "full":
+        mask = _prepare_mask(t2i_attention_mask(ids, L), model.showo.model.embed_tokens.weight.dtype, ids.shape[1])
+        forward = lambda ids: model.hidden(ids, mask, checked=True)[:, slots]
+    else:  # the text's keys and values once; each step runs the image segment (<|soi|>, slots, <|eoi|>)
+        seg = PictureSteps(model, ids, slots.start - 1, graph=engine == "graph")
+        forward = lambda ids: seg(ids[:, slots.start - 1:])[:, 1:1 + N]
     codes = torch.zeros(B, N, dtype=torch.long, device=dev)
     unknown = torch.ones(B, N, dtype=torch.bool, device=dev)
     for s, tau in enumerate(gumbel_temperatures(steps, temperature, anneal)):
-        logits = model.image_logits(model.hidden(ids, mask, checked=True)[:, slots])  # (B or 2B, N, K)
+        logits = model.image_logits(forward(ids))  # (B or 2B, N, K)
         if guidance: logits = (1 + guidance) * logits[:B] - guidance * logits[B:]
         probs = logits.softmax(-1)
         sampled = torch.multinomial(probs.flatten(0, 1), 1, generator=generator).view(B, N)
@@ -124,9 +143,13 @@ def mmu_generate_uncached(model: ShowO, input_ids: torch.Tensor,  # (B, L) left-
 def mmu_generate(model: ShowO, input_ids: torch.Tensor,  # (B, L) left-padded mmu prefixes
                  max_new_tokens: int = 100, eot_id: int | None = None,  # stop token (None: the layout's eot; -1: never stop)
                  temperature: float = 0.0,  # 0: greedy (what UnifyBench uses)
-                 top_k: int | None = None, generator: torch.Generator | None = None) -> list:
+                 top_k: int | None = None, generator: torch.Generator | None = None,
+                 engine: str = "auto"  # "cache", "static", "graph" or "auto" (graph on a GPU, cache elsewhere): see below
+                ) -> list:
     "Generated ids per row, with a key/value cache (same tokens as `mmu_generate_uncached`)."
     eot_id = model.layout.eot_id if eot_id is None else eot_id
+    engine = _engine(engine, input_ids.device, ANSWER_ENGINES)
+    if engine != "cache": return _decode_static(model, input_ids, max_new_tokens, eot_id, temperature, top_k, generator, engine == "graph")
     logits, cache = model.forward_cached(input_ids, mmu_attention_mask(input_ids, model.layout))  # checks the prompt
     B, P = input_ids.shape
     visible = torch.cat([input_ids != model.layout.pad_id, input_ids.new_ones(B, max_new_tokens, dtype=torch.bool)], 1)
@@ -137,4 +160,28 @@ def mmu_generate(model: ShowO, input_ids: torch.Tensor,  # (B, L) left-padded mm
         out.append(nxt); stopped |= nxt == eot_id
         if t == max_new_tokens - 1 or stopped.all(): break  # the one value read back per token
         logits, cache = model.forward_cached(nxt[:, None], masks[..., :P + t + 1], cache, checked=True)
+    return _collect(out, eot_id)
+
+# %% ../nbs/04_sampling.ipynb #c6e238f2
+def decoder_for(model: ShowO, batch: int, positions: int, graph: bool) -> Decoder:
+    "A `Decoder` for `batch` rows and at least `positions` positions: the model's last one when it fits, else a new one."
+    rows = tuple(p.data_ptr() for r in model.concept_rows for p in r.parameters())  # a graph reads these very tensors
+    key = (batch, graph, model.layout, rows, model.showo.model.embed_tokens.weight.data_ptr(), model.__dict__.get("_lora_owner"))
+    have = model.__dict__.get("_decoder")
+    if have is None or have[0] != key or have[1].max_len < positions:
+        model.__dict__["_decoder"] = None  # let the old cache go before the new one is allocated
+        model.__dict__["_decoder"] = (key, Decoder(model, batch, -(-positions // 256) * 256, graph))  # lengths in steps of 256
+    return model.__dict__["_decoder"][1]
+
+def _decode_static(model, input_ids, max_new_tokens, eot_id, temperature, top_k, generator, graph) -> list:
+    "`mmu_generate` on a static cache (`Decoder`, `03a_engine`), its token steps graphed or not."
+    B, P = input_ids.shape
+    dec = decoder_for(model, B, P + max_new_tokens, graph)
+    logits = dec.prefill(input_ids)
+    out, stopped = [], torch.zeros(B, dtype=torch.bool, device=input_ids.device)
+    for t in range(max_new_tokens):
+        nxt = _next_token(logits, temperature, top_k, generator)
+        out.append(nxt); stopped |= nxt == eot_id
+        if t == max_new_tokens - 1 or stopped.all(): break  # the one value read back per token
+        logits = dec.step(nxt, P + t)
     return _collect(out, eot_id)

@@ -140,8 +140,10 @@ def embed(self: ShowO, input_ids: torch.Tensor,  # (B, L) ids of `self.layout`
     x = table(src.clamp(min=0))
     k = (input_ids - base.image_offset).clamp(0, extra.shape[0] - 1)  # new concept ids start at base.image_offset
     # a one-hot product, not extra[k]: indexing's backward is a scatter-add whose order varies between CPU threads,
-    # and the same seed must give the same concept file
-    rows = F.one_hot(k, extra.shape[0]).to(extra.dtype) @ extra  # (B, L, hidden)
+    # and the same seed must give the same concept file; built by comparison, not F.one_hot, whose range check
+    # reads a value back from the GPU (a CUDA graph cannot hold that, and a decoding step would wait for it)
+    hot = k[..., None] == torch.arange(extra.shape[0], device=k.device)
+    rows = hot.to(extra.dtype) @ extra  # (B, L, hidden)
     return torch.where((src < 0)[..., None], rows, x)
 
 @patch

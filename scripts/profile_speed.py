@@ -1,0 +1,88 @@
+"""Profile: where the time of a picture step, an answer token and a training step goes, at Show-o-512 shape on a GPU.
+
+    python scripts/profile_speed.py --out profile.json
+
+Runs each work a few times under `torch.profiler` after a warm-up and prints, per work: wall time per call, GPU busy
+time per call (the sum of kernel times), kernel launches per call, and the kernels that take the most GPU time.
+Then times the attention alone on one layer's shapes with the masks the model can give it (additive float, bool,
+none), because attention through a dense mask is one suspect. Numbers, not a test; `bench_speed.py` gives the
+headline figures.
+"""
+import argparse, json, sys, time
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_speed import build, batches, train_step, sync  # the same model, batches and step as the benchmark
+
+from unictokens.prompting import t2i_attention_mask
+from unictokens.sampling import t2i_generate, mmu_generate
+from unictokens.showo import _prepare_mask
+
+
+def profile(fn, calls: int, top: int = 12) -> dict:
+    "Wall seconds, GPU busy seconds and launches per call of `fn`, and its costliest kernels."
+    fn(); torch.cuda.synchronize()
+    acts = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
+    with torch.profiler.profile(activities=acts) as prof:
+        t0 = time.perf_counter()
+        for _ in range(calls): fn()
+        torch.cuda.synchronize(); wall = (time.perf_counter() - t0) / calls
+    kern = defaultdict(lambda: [0.0, 0])
+    for e in prof.events():
+        if e.device_type == torch.autograd.DeviceType.CUDA:
+            k = kern[e.name[:90]]; k[0] += e.device_time / 1e6; k[1] += 1
+    busy = sum(v[0] for v in kern.values()) / calls
+    launches = sum(v[1] for v in kern.values()) / calls
+    rows = sorted(kern.items(), key=lambda kv: -kv[1][0])[:top]
+    return {"wall_s": round(wall, 4), "gpu_busy_s": round(busy, 4), "launches": round(launches),
+            "top_kernels": [{"kernel": n, "s_per_call": round(t / calls, 5), "count_per_call": round(c / calls, 1)} for n, (t, c) in rows]}
+
+
+def attention_variants(B=2, heads=32, L=1155, hd=64, dtype=torch.bfloat16, reps=20) -> dict:
+    "One layer's attention at picture-step shape: additive float mask, bool mask, no mask."
+    q, k, v = (torch.randn(B, heads, L, hd, device="cuda", dtype=dtype) for _ in range(3))
+    allow = torch.ones(B, 1, L, L, dtype=torch.bool, device="cuda").tril_()
+    allow[:, :, 130:, 130:] = True  # image slots see each other, as in the omni mask
+    add = torch.zeros(B, 1, L, L, dtype=dtype, device="cuda").masked_fill_(~allow, torch.finfo(dtype).min)
+    out = {}
+    for name, kw in (("additive", dict(attn_mask=add)), ("bool", dict(attn_mask=allow)), ("none", {}), ("causal", dict(is_causal=True))):
+        f = lambda: F.scaled_dot_product_attention(q, k, v, **kw)
+        f(); torch.cuda.synchronize(); t0 = time.perf_counter()
+        for _ in range(reps): f()
+        torch.cuda.synchronize(); out[name] = round((time.perf_counter() - t0) / reps * 1e3, 4)
+    return {"ms_per_layer_call": out, "shape": [B, heads, L, hd]}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--calls", type=int, default=3); ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+    dev = "cuda"
+    model, pr, rows = build(torch.bfloat16, dev, tiny=False)
+    r = {"device": torch.cuda.get_device_name(), "torch": torch.__version__}
+    L, N = model.layout, model.config.num_vq_tokens
+    ids = torch.cat([pr.t2i_gen(["a photo of the cat"], N, device=dev), pr.uncond(1, N, device=dev)])
+    mask = _prepare_mask(t2i_attention_mask(ids, L), torch.bfloat16, ids.shape[1])
+    slots = slice(pr.max_text_len + 2, pr.max_text_len + 2 + N)
+
+    @torch.no_grad()
+    def picture_step(): model.image_logits(model.hidden(ids, mask, checked=True)[:, slots]).softmax(-1)
+    r["picture step (one CFG forward, B=2)"] = profile(picture_step, a.calls * 5)
+    r["picture, 50 steps"] = profile(lambda: t2i_generate(model, pr, ["a photo of the cat"], steps=50, guidance=5.0,
+                                                         generator=torch.Generator(dev).manual_seed(0)), 1)
+    prefix = pr.mmu_prefix(torch.randint(0, L.codebook_size, (1, N)).to(dev), "what is in the picture ?")
+    r["answer, 20 tokens"] = profile(lambda: mmu_generate(model, prefix, 20, eot_id=-1), a.calls)
+    t2i, mmu = batches(model, pr, dev)
+    opt = torch.optim.AdamW(rows.parameters(), lr=1e-3)
+    r["training step"] = profile(lambda: train_step(model, t2i, mmu, opt, torch.bfloat16), a.calls)
+    r["attention alone"] = attention_variants()
+    for k, v in r.items(): print(k, json.dumps(v, indent=1), flush=True)
+    if a.out: Path(a.out).write_text(json.dumps(r, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
