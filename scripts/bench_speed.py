@@ -10,11 +10,12 @@ Each work is timed through the public API, in one run, after one warm-up, as the
   matrices in AdamW, every row that is not a concept row copied back after the step. Peak GPU memory for each.
 - answer: 100 new tokens (end-of-text ignored) after a 1,024-code picture and a question. Ours: `mmu_generate` on the
   bf16 weights with its default engine (on a GPU: a static key/value cache, each token step a CUDA graph), and each
-  engine alone (`cache`: transformers' growing cache; `static`; `graph`). The release's approach: the whole sequence
+  engine alone (`cache`: transformers' growing cache; `static`; `graph`; `compiled`, whose first call, compiling
+  included, is reported apart). The release's approach: the whole sequence
   recomputed for every token in float32 (`mmu_generate_uncached`).
 - picture: 50 MaskGIT steps at CFG 5. Ours: `t2i_generate` on the bf16 weights (the head's codebook rows at the image
   slots only) with its default engine (on a GPU: the text's keys and values once, the image segment attending
-  without a mask, each step a CUDA graph), and each engine alone (`full`, `prefix`, `graph`). For comparison, the
+  without a mask, each step a CUDA graph), and each engine alone (`full`, `prefix`, `graph`, `compiled`). For comparison, the
   same 50 forwards with the whole head over every position and the full-vocabulary float32 logits, as the release's
   sampler computes them, in bf16 and in float32.
 
@@ -31,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_paper_scale import paper_backbone  # Show-o 512 with random weights and a word tokenizer of Phi-1.5's size
 
 from unictokens.prompting import sample_t2i_mask, t2i_attention_mask, mmu_attention_mask, word_tokenizer
-from unictokens.sampling import t2i_generate, mmu_generate, mmu_generate_uncached, ANSWER_ENGINES, PICTURE_ENGINES
+from unictokens.sampling import t2i_generate, mmu_generate, mmu_generate_uncached, ANSWER_ENGINES, PICTURE_ENGINES, GRAPHED
 from unictokens.concepts import ConceptTokens, attach_concepts
 from unictokens.showo import ShowO, ShowOConfig, t2i_loss, mmu_loss
 
@@ -48,6 +49,12 @@ def timed(fn, dev, repeats: int) -> float:
     for _ in range(repeats):
         t0 = time.perf_counter(); fn(); sync(dev); ts.append(time.perf_counter() - t0)
     return statistics.median(ts)
+
+
+def once(fn, dev) -> float:
+    "Seconds of one call of `fn`, the first (for the compiled engine: compiling included)."
+    sync(dev); t0 = time.perf_counter(); fn(); sync(dev)
+    return time.perf_counter() - t0
 
 
 def peak_of(fn, dev) -> float | None:
@@ -149,10 +156,14 @@ def main():
         if name == "ours":
             for engine in ("auto",) + ANSWER_ENGINES:  # auto: graph on a GPU; each engine's time shows what it buys
                 decode = lambda: mmu_generate(model, prefix, a.new_tokens, eot_id=-1, engine=engine)
-                if engine == "graph" and not dev.startswith("cuda"): continue
+                if engine in GRAPHED and not dev.startswith("cuda"): continue
+                if engine == "compiled": report(f"answer, {a.new_tokens} tokens", ours_compiled_first_call_s=round(once(decode, dev), 1))
                 report(f"answer, {a.new_tokens} tokens", **{"ours_s" if engine == "auto" else f"ours_{engine}_s": round(timed(decode, dev, a.repeats), 3)})
             for engine in ("auto",) + PICTURE_ENGINES:
-                if engine == "graph" and not dev.startswith("cuda"): continue
+                if engine in GRAPHED and not dev.startswith("cuda"): continue
+                if engine == "compiled":
+                    report(f"picture, {a.steps} steps, CFG 5", ours_compiled_first_call_s=round(once(lambda: t2i_generate(
+                        model, pr, ["a photo of the cat"], steps=a.steps, guidance=5.0, engine=engine), dev), 1))
                 g = lambda: t2i_generate(model, pr, ["a photo of the cat"], steps=a.steps, guidance=5.0, engine=engine,
                                          generator=torch.Generator(dev).manual_seed(0))
                 kv = {"ours_s": round(timed(g, dev, a.repeats), 3), "ours_peak_gib": peak_of(g, dev)} if engine == "auto" else \

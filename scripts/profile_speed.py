@@ -57,6 +57,30 @@ def attention_variants(B=2, heads=32, L=1155, hd=64, dtype=torch.bfloat16, reps=
     return {"ms_per_layer_call": out, "shape": [B, heads, L, hd]}
 
 
+def norm_variants(B=2, q=1025, heads=32, hd=64, hidden=2048, inter=8192, dtype=torch.bfloat16, reps=50) -> dict:
+    "The small ops of a picture step at its shape: qk-LayerNorm, the GELU and the rotary embedding, several ways each."
+    t = torch.randn(B, q, heads, hd, device="cuda", dtype=dtype)
+    w, b = torch.randn(hd, device="cuda", dtype=dtype), torch.randn(hd, device="cuda", dtype=dtype)
+    u = torch.randn(B, q, inter, device="cuda", dtype=dtype)
+    R = torch.randn(hd, hd, device="cuda", dtype=dtype); cs = torch.randn(1, q, 1, hd, device="cuda", dtype=dtype)
+    def manual(x):
+        xf = x.float(); mu = xf.mean(-1, keepdim=True); xc = xf - mu
+        return (xc * torch.rsqrt((xc * xc).mean(-1, keepdim=True) + 1e-5) * w.float() + b.float()).to(x.dtype)
+    ways = {"qk layer_norm (B,q,H,hd)": lambda: F.layer_norm(t, (hd,), w, b),
+            "qk layer_norm on a transposed view": lambda: F.layer_norm(t.transpose(1, 2), (hd,), w, b),
+            "qk group_norm": lambda: F.group_norm(t.view(B * q, heads * hd), heads, w.repeat(heads), b.repeat(heads)),
+            "qk manual fp32": lambda: manual(t),
+            "gelu tanh, one kernel": lambda: F.gelu(u, approximate="tanh"),
+            "gelu_new, transformers": lambda: 0.5 * u * (1.0 + torch.tanh(0.7978845608028654 * (u + 0.044715 * torch.pow(u, 3.0)))),
+            "rope by matrix": lambda: t * cs + (t @ R) * cs}
+    out = {}
+    for name, f in ways.items():
+        f(); torch.cuda.synchronize(); t0 = time.perf_counter()
+        for _ in range(reps): f()
+        torch.cuda.synchronize(); out[name] = round((time.perf_counter() - t0) / reps * 1e6, 1)
+    return {"us_per_call": out, "shape": [B, q, heads, hd]}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, default=3); ap.add_argument("--out", default=None)
@@ -80,6 +104,7 @@ def main():
     opt = torch.optim.AdamW(rows.parameters(), lr=1e-3)
     r["training step"] = profile(lambda: train_step(model, t2i, mmu, opt, torch.bfloat16), a.calls)
     r["attention alone"] = attention_variants()
+    r["small ops alone"] = norm_variants()
     for k, v in r.items(): print(k, json.dumps(v, indent=1), flush=True)
     if a.out: Path(a.out).write_text(json.dumps(r, indent=1) + "\n")
 

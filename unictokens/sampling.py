@@ -14,8 +14,8 @@ from .showo import ShowO, _prepare_mask
 from .engine import PictureSteps, Decoder
 
 # %% auto #0
-__all__ = ['PICTURE_ENGINES', 'ANSWER_ENGINES', 'n_masked_after', 'gumbel_noise', 'remask_lowest', 'gumbel_temperatures',
-           't2i_generate', 'mmu_generate_uncached', 'mmu_generate', 'decoder_for']
+__all__ = ['PICTURE_ENGINES', 'ANSWER_ENGINES', 'GRAPHED', 'n_masked_after', 'gumbel_noise', 'remask_lowest',
+           'gumbel_temperatures', 't2i_generate', 'mmu_generate_uncached', 'mmu_generate', 'decoder_for']
 
 # %% ../nbs/04_sampling.ipynb #5cb78da7
 def n_masked_after(step: int,  # 0-based step
@@ -52,14 +52,18 @@ def gumbel_temperatures(steps: int, tau0: float = 1.0, anneal: str = "compound")
     return taus
 
 # %% ../nbs/04_sampling.ipynb #d2cac37a
-PICTURE_ENGINES = ("full", "prefix", "graph")  # t2i_generate: the whole sequence per step; the text once; that, graphed
-ANSWER_ENGINES = ("cache", "static", "graph")  # mmu_generate: transformers' cache; a static cache; that, graphed
+PICTURE_ENGINES = ("full", "prefix", "graph", "compiled")  # t2i_generate: the whole sequence per step; the text once;
+                                                           # that, graphed; that, with compiled layers
+ANSWER_ENGINES = ("cache", "static", "graph", "compiled")  # mmu_generate: transformers' cache; a static cache; that,
+                                                           # graphed; that, with compiled layers
+GRAPHED = ("graph", "compiled")  # the engines that need a GPU
 
 def _engine(name: str, device, engines: tuple) -> str:
     "The engine to use: `name`, or for 'auto' the graphed one on a GPU and the first elsewhere."
-    if name == "auto": return engines[-1] if torch.device(device).type == "cuda" else engines[0]
+    gpu = torch.device(device).type == "cuda"
+    if name == "auto": return "graph" if gpu else engines[0]
     if name not in engines: raise ValueError(f"engine {name!r}: choose 'auto' or one of {', '.join(engines)}")
-    if name == "graph" and torch.device(device).type != "cuda": raise ValueError(f"engine 'graph' needs a GPU; the model is on {device}")
+    if name in GRAPHED and not gpu: raise ValueError(f"engine {name!r} needs a GPU; the model is on {device}")
     return name
 
 # %% ../nbs/04_sampling.ipynb #0ac13af0
@@ -73,7 +77,7 @@ def t2i_generate(model: ShowO, prompter: Prompter,
                  generator: torch.Generator | None = None,  # makes sampling reproducible
                  on_step: Callable | None = None,  # called as on_step(step, codes (B, N)) after each step
                  n_image_tokens: int | None = None,  # default: model.config.num_vq_tokens
-                 engine: str = "auto"  # "full", "prefix", "graph" or "auto" (graph on a GPU, full elsewhere): see below
+                 engine: str = "auto"  # "full", "prefix", "graph", "compiled" or "auto" (graph on a GPU, full elsewhere)
                 ) -> torch.Tensor:
     "(B, N) image codes for `prompts`."
     L, N, B = prompter.layout, n_image_tokens or model.config.num_vq_tokens, len(prompts)
@@ -88,7 +92,7 @@ def t2i_generate(model: ShowO, prompter: Prompter,
         mask = _prepare_mask(t2i_attention_mask(ids, L), model.showo.model.embed_tokens.weight.dtype, ids.shape[1])
         forward = lambda ids: model.hidden(ids, mask, checked=True)[:, slots]
     else:  # the text's keys and values once; each step runs the image segment (<|soi|>, slots, <|eoi|>)
-        seg = PictureSteps(model, ids, slots.start - 1, graph=engine == "graph")
+        seg = PictureSteps(model, ids, slots.start - 1, graph=engine in GRAPHED, compiled=engine == "compiled")
         forward = lambda ids: seg(ids[:, slots.start - 1:])[:, 1:1 + N]
     codes = torch.zeros(B, N, dtype=torch.long, device=dev)
     unknown = torch.ones(B, N, dtype=torch.bool, device=dev)
@@ -144,12 +148,12 @@ def mmu_generate(model: ShowO, input_ids: torch.Tensor,  # (B, L) left-padded mm
                  max_new_tokens: int = 100, eot_id: int | None = None,  # stop token (None: the layout's eot; -1: never stop)
                  temperature: float = 0.0,  # 0: greedy (what UnifyBench uses)
                  top_k: int | None = None, generator: torch.Generator | None = None,
-                 engine: str = "auto"  # "cache", "static", "graph" or "auto" (graph on a GPU, cache elsewhere): see below
+                 engine: str = "auto"  # "cache", "static", "graph", "compiled" or "auto" (graph on a GPU, cache elsewhere)
                 ) -> list:
     "Generated ids per row, with a key/value cache (same tokens as `mmu_generate_uncached`)."
     eot_id = model.layout.eot_id if eot_id is None else eot_id
     engine = _engine(engine, input_ids.device, ANSWER_ENGINES)
-    if engine != "cache": return _decode_static(model, input_ids, max_new_tokens, eot_id, temperature, top_k, generator, engine == "graph")
+    if engine != "cache": return _decode_static(model, input_ids, max_new_tokens, eot_id, temperature, top_k, generator, engine)
     logits, cache = model.forward_cached(input_ids, mmu_attention_mask(input_ids, model.layout))  # checks the prompt
     B, P = input_ids.shape
     visible = torch.cat([input_ids != model.layout.pad_id, input_ids.new_ones(B, max_new_tokens, dtype=torch.bool)], 1)
@@ -163,20 +167,20 @@ def mmu_generate(model: ShowO, input_ids: torch.Tensor,  # (B, L) left-padded mm
     return _collect(out, eot_id)
 
 # %% ../nbs/04_sampling.ipynb #c6e238f2
-def decoder_for(model: ShowO, batch: int, positions: int, graph: bool) -> Decoder:
+def decoder_for(model: ShowO, batch: int, positions: int, graph: bool, compiled: bool = False) -> Decoder:
     "A `Decoder` for `batch` rows and at least `positions` positions: the model's last one when it fits, else a new one."
     rows = tuple(p.data_ptr() for r in model.concept_rows for p in r.parameters())  # a graph reads these very tensors
-    key = (batch, graph, model.layout, rows, model.showo.model.embed_tokens.weight.data_ptr(), model.__dict__.get("_lora_owner"))
+    key = (batch, graph, compiled, model.layout, rows, model.showo.model.embed_tokens.weight.data_ptr(), model.__dict__.get("_lora_owner"))
     have = model.__dict__.get("_decoder")
     if have is None or have[0] != key or have[1].max_len < positions:
         model.__dict__["_decoder"] = None  # let the old cache go before the new one is allocated
-        model.__dict__["_decoder"] = (key, Decoder(model, batch, -(-positions // 256) * 256, graph))  # lengths in steps of 256
+        model.__dict__["_decoder"] = (key, Decoder(model, batch, -(-positions // 256) * 256, graph, compiled=compiled))  # lengths in steps of 256
     return model.__dict__["_decoder"][1]
 
-def _decode_static(model, input_ids, max_new_tokens, eot_id, temperature, top_k, generator, graph) -> list:
+def _decode_static(model, input_ids, max_new_tokens, eot_id, temperature, top_k, generator, engine) -> list:
     "`mmu_generate` on a static cache (`Decoder`, `03a_engine`), its token steps graphed or not."
     B, P = input_ids.shape
-    dec = decoder_for(model, B, P + max_new_tokens, graph)
+    dec = decoder_for(model, B, P + max_new_tokens, engine in GRAPHED, engine == "compiled")
     logits = dec.prefill(input_ids)
     out, stopped = [], torch.zeros(B, dtype=torch.bool, device=input_ids.device)
     for t in range(max_new_tokens):
