@@ -247,8 +247,12 @@ _COMPILED = {}
 
 def compiled_layer(layer, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> tuple:
     "`(h, q, k, v, finish)`: `layer_qkv` compiled, and `finish(o)` = `layer_out(..., fused=True)` compiled."
+    a = layer.self_attn
+    if any(type(mod) is not torch.nn.Linear for mod in (a.q_proj, a.k_proj, a.v_proj, a.dense, layer.mlp.fc1, layer.mlp.fc2)):
+        raise ValueError("engine 'compiled' reads each layer's weights directly and would skip its adapters (LoRA); "
+                         "use engine='graph' for a model with adapters")
     if not _COMPILED: _COMPILED.update(pre=torch.compile(_pre, dynamic=False), post=torch.compile(_post, dynamic=False))
-    a, ln = layer.self_attn, layer.input_layernorm
+    ln = layer.input_layernorm
     qk = getattr(a, "qk_layernorm", False)
     qn, kn = ((n.weight, n.bias, n.eps) if qk else None for n in (getattr(a, "q_layernorm", None), getattr(a, "k_layernorm", None)))
     h, q, k, v = _COMPILED["pre"](x, ln.weight, ln.bias, ln.eps, a.q_proj.weight, a.q_proj.bias, a.k_proj.weight,
