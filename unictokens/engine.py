@@ -69,15 +69,19 @@ def layer_out(layer, x: torch.Tensor,  # (B, q, hidden) the layer's input (the r
 
 # %% ../nbs/03a_engine.ipynb #4e5a3390
 def phi_hidden(model: ShowO, x: torch.Tensor,  # (B, L, hidden) input embeddings (`ShowO.embed`)
-               mask: torch.Tensor  # (B, 1, L, L) additive mask in x's dtype
+               mask: torch.Tensor,  # (B, 1, L, L) additive mask in x's dtype
+               rope: tuple | None = None,  # (cos, sin) from `rotary`; default: positions 0..L-1
+               store=None,  # called as store(layer index, k, v): where the engines below keep their caches
+               fused: bool = False  # as for `layer_out`
               ) -> torch.Tensor:
     "(B, L, hidden) final hidden states, written out layer by layer: equal to `ShowO.hidden`."
     m = model.showo.model
-    cos, sin = rotary(model, x, torch.arange(x.shape[1], device=x.device))
-    for layer in m.layers:
+    cos, sin = rope or rotary(model, x, torch.arange(x.shape[1], device=x.device))
+    for i, layer in enumerate(m.layers):
         h = layer.input_layernorm(x)
         q, k, v = layer_qkv(layer, h, cos, sin)
-        x = layer_out(layer, x, h, attend(q, k, v, mask, layer.self_attn.scaling))
+        if store is not None: store(i, k, v)
+        x = layer_out(layer, x, h, attend(q, k, v, mask, layer.self_attn.scaling), fused)
     return m.final_layernorm(x)
 
 # %% ../nbs/03a_engine.ipynb #b999f882
@@ -101,11 +105,9 @@ class PictureSteps:
         a = m.layers[0].self_attn
         self.k = torch.zeros(len(m.layers), B, n, a.config.num_attention_heads, a.head_dim, dtype=dtype, device=dev)
         self.v = torch.zeros_like(self.k)
-        for i, layer in enumerate(m.layers):  # the text: causal, blind to the image, the same at every step
-            h = layer.input_layernorm(x)
-            q, k, v = layer_qkv(layer, h, cos[:, :start], sin[:, :start])
-            self.k[i, :, :start], self.v[i, :, :start] = k, v
-            x = layer_out(layer, x, h, attend(q, k, v, mask[:, :, :start, :start], layer.self_attn.scaling), self.fused)
+        def store(i, k, v): self.k[i, :, :start], self.v[i, :, :start] = k, v
+        # the text: causal, blind to the image, the same at every step
+        phi_hidden(model, x, mask[:, :, :start, :start], (cos[:, :start], sin[:, :start]), store, self.fused)
         pad = ids[:, :start] == L.pad_id
         pads = pad.sum(1).tolist()  # read back once, here, not at every step
         leading = all(not pad[b, p:].any() for b, p in enumerate(pads))
@@ -164,20 +166,16 @@ class Decoder:
     def prefill(self, ids: torch.Tensor  # (B, P) left-padded mmu prompts (`Prompter.mmu_prefix`)
                ) -> torch.Tensor:
         "Run the prompts and fill the cache; the last position's float32 logits (B, V)."
-        m, (B, P) = self.model.showo.model, ids.shape
+        B, P = ids.shape
         if B != self.k.shape[1] or P >= self.max_len:
             raise ValueError(f"this Decoder holds {self.k.shape[1]} rows of {self.max_len} positions; got {B} prompts of {P} ids")
         x = self.model.embed(ids)  # checks the ids
         mask = _prepare_mask(mmu_attention_mask(ids, self.model.layout), self.dtype, P)
-        cos, sin = rotary(self.model, x, torch.arange(P, device=ids.device))
-        for i, layer in enumerate(m.layers):
-            h = layer.input_layernorm(x)
-            q, k, v = layer_qkv(layer, h, cos, sin)
-            self.k[i, :, :P], self.v[i, :, :P] = k, v
-            x = layer_out(layer, x, h, attend(q, k, v, mask, layer.self_attn.scaling), self.fused)
+        def store(i, k, v): self.k[i, :, :P], self.v[i, :, :P] = k, v
+        h = phi_hidden(self.model, x, mask, None, store, self.fused)
         self.visible.fill_(torch.finfo(self.dtype).min)
         self.visible[..., :P] = additive_mask((ids != self.model.layout.pad_id)[:, None, :], self.dtype)
-        return self.model.logits(m.final_layernorm(x[:, -1:]))[:, 0]
+        return self.model.logits(h[:, -1:])[:, 0]
 
     def _forward(self, tok: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
         m = self.model.showo.model
