@@ -5,8 +5,10 @@
 
 Each work is timed through the public API, in one run, after one warm-up, as the median of `--repeats`:
 - training step: one t2i and one mmu sequence of the full length (1,155 ids at 512 px), 33 concept rows attached,
-  loss 0.8 t2i + 0.2 mmu, backward, AdamW. Ours: frozen weights in bf16 (fp16 where bf16 is missing), bf16 autocast,
-  only the concept rows in the optimizer. The release's approach: float32 weights, the whole embedding and lm_head
+  loss 0.8 t2i + 0.2 mmu, backward, AdamW. Ours: the stage loop's `train_step` on frozen weights in bf16 (fp16 where
+  bf16 is missing), no autocast, the two sequences packed into one forward (`engine.pack_batches`, made on the CPU and
+  counted in the time), the head only where a loss reads it, only the concept rows in the optimizer; once more with
+  layer checkpointing. The release's approach: float32 weights, the whole embedding and lm_head
   matrices in AdamW, every row that is not a concept row copied back after the step. Peak GPU memory for each.
 - answer: 100 new tokens (end-of-text ignored) after a 1,024-code picture and a question. Ours: `mmu_generate` on the
   bf16 weights with its default engine (on a GPU: a static key/value cache, each token step a CUDA graph), and each
@@ -35,6 +37,8 @@ from unictokens.prompting import sample_t2i_mask, t2i_attention_mask, mmu_attent
 from unictokens.sampling import t2i_generate, mmu_generate, mmu_generate_uncached, ANSWER_ENGINES, PICTURE_ENGINES, GRAPHED
 from unictokens.concepts import ConceptTokens, attach_concepts
 from unictokens.showo import ShowO, ShowOConfig, t2i_loss, mmu_loss
+from unictokens.engine import pack_batches, batch_to
+from unictokens.stages import train_step
 
 GROUPS = {"identifier": 1, "shared": 16, "gen": 8, "und": 8}  # 33 rows, as a stage-3 concept
 
@@ -83,30 +87,37 @@ def build(dtype, device, tiny: bool):
     return model, pr, ct.rows
 
 
-def batches(model, pr, device):
-    "One t2i and one mmu training sequence of the full length, concept ids in their text."
+def batches(model, pr):
+    "One t2i and one mmu training sequence of the full length, concept ids in their text: collator batches, on the CPU."
     L, N = model.layout, model.config.num_vq_tokens
     g = torch.Generator().manual_seed(0)
     codes = torch.randint(0, L.codebook_size, (1, N), generator=g)
     concept = torch.tensor(list(L.concept_ids))
     ids, labels = pr.t2i(["a photo of the cat"], codes, sample_t2i_mask(1, N, generator=g), generator=g)
     ids[0, 2:2 + len(concept)] = concept  # where `<c>`'s generation phrase would be
-    t2i = (ids.to(device), labels.to(device), t2i_attention_mask(ids, L).to(device))
+    t2i = {"input_ids": ids, "labels": labels, "attention_mask": t2i_attention_mask(ids, L)}
     ids, labels = pr.mmu(codes, [[{"from": "human", "value": "<image>\nwhat is in the picture ?"}, {"from": "gpt", "value": "a cat ."}]])
     k = ids.shape[1] - 12 - len(concept)
     ids = torch.cat([ids[:, :k], concept[None], ids[:, k:]], 1); labels = torch.cat([labels[:, :k], torch.full((1, len(concept)), -100), labels[:, k:]], 1)
-    return t2i, (ids.to(device), labels.to(device), mmu_attention_mask(ids, L).to(device))
+    return {"t2i": t2i, "mmu": {"input_ids": ids, "labels": labels, "attention_mask": mmu_attention_mask(ids, L)}}
 
 
-def train_step(model, t2i, mmu, opt, autocast_dtype, copy_back=None):
-    "0.8 t2i + 0.2 mmu, backward, one AdamW step (and, for the release's approach, the base rows copied back)."
-    text_len = model.config.max_text_len + 1
-    with torch.autocast(t2i[0].device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-        loss = 0.8 * t2i_loss(model(t2i[0], t2i[2]), t2i[1], text_len) + 0.2 * mmu_loss(model(mmu[0], mmu[2]), mmu[1])
+def release_step(model, parts, opt, copy_back):
+    "The release's step: two float32 forwards through transformers, full-vocabulary heads, AdamW on whole matrices, old rows copied back."
+    dev = next(model.parameters()).device
+    t, m = ({k: v.to(dev) for k, v in parts[n].items()} for n in ("t2i", "mmu"))
+    loss = (0.8 * t2i_loss(model(t["input_ids"], t["attention_mask"]), t["labels"], model.config.max_text_len + 1)
+            + 0.2 * mmu_loss(model(m["input_ids"], m["attention_mask"]), m["labels"]))
     loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-    if copy_back:
-        with torch.no_grad():
-            for p, keep in copy_back: p.copy_(keep)
+    with torch.no_grad():
+        for p, keep in copy_back: p.copy_(keep)
+
+
+def ours_step(model, pr, parts, opt, precision: str, checkpoint: bool = False, compiled: bool = False):
+    "The stage loop's step (`stages.train_step`): the parts packed on the CPU, moved, one forward, the head at scored positions."
+    dev = next(model.parameters()).device
+    batch = batch_to(pack_batches(parts, {k: k for k in parts}, pr.layout, pr.max_text_len + 1), dev)
+    return train_step(model, batch, {"t2i": 0.8, "mmu": 0.2}, opt, None, precision, checkpoint, compiled)
 
 
 def full_head_picture(model, pr, prompt, steps, guidance):
@@ -138,20 +149,28 @@ def main():
 
     for name, dtype in (("ours", fast), ("release", torch.float32)):
         model, pr, rows = build(dtype, dev, a.tiny)
-        t2i, mmu = batches(model, pr, dev)
-        r["sequence_ids"] = {"t2i": t2i[0].shape[1], "mmu": mmu[0].shape[1]}
+        parts = batches(model, pr)
+        r["sequence_ids"] = {k: v["input_ids"].shape[1] for k, v in parts.items()}
         if name == "ours":
-            opt, copy_back, ac = torch.optim.AdamW(rows.parameters(), lr=1e-3), None, fast
+            opt = torch.optim.AdamW(rows.parameters(), lr=1e-3)
+            precision = "fp32" if dtype == torch.float32 else "bf16" if dtype == torch.bfloat16 else "fp16"
+            for key, ck, comp in (("ours", False, False), ("ours_checkpointed", True, False), ("ours_compiled", False, True),
+                                  ("ours_compiled_checkpointed", True, True)):  # layer checkpointing; compiled layers (a GPU)
+                if comp and not dev.startswith("cuda"): continue
+                step = lambda: ours_step(model, pr, parts, opt, precision, ck, comp)
+                if comp and not ck: report("training step", ours_compiled_first_call_s=round(once(step, dev), 1))
+                report("training step", **{f"{key}_s": round(timed(step, dev, a.repeats), 4), f"{key}_peak_gib": peak_of(step, dev)})
         else:
             head, emb = model.showo.lm_head, model.showo.model.embed_tokens
             mats = [emb.weight, head.weight] + ([head.bias] if head.bias is not None else [])
             for p in mats: p.requires_grad_(True)
-            opt, ac = torch.optim.AdamW(mats + list(rows.parameters()), lr=1e-3), None
+            opt = torch.optim.AdamW(mats + list(rows.parameters()), lr=1e-3)
             copy_back = [(p, p.detach().clone()) for p in mats]  # the release keeps every old row by copying it back
-        step = lambda: train_step(model, t2i, mmu, opt, ac, copy_back)
-        report("training step", **{f"{name}_s": round(timed(step, dev, a.repeats), 4), f"{name}_peak_gib": peak_of(step, dev)})
+            step = lambda: release_step(model, parts, opt, copy_back)
+            report("training step", **{"release_s": round(timed(step, dev, a.repeats), 4), "release_peak_gib": peak_of(step, dev)})
+            del copy_back
         for p in model.parameters(): p.requires_grad_(False)
-        del opt, copy_back
+        del opt
         prefix = pr.mmu_prefix(torch.randint(0, model.layout.codebook_size, (1, model.config.num_vq_tokens)).to(dev), "what is in the picture ?")
         if name == "ours":
             for engine in ("auto",) + ANSWER_ENGINES:  # auto: graph on a GPU; each engine's time shows what it buys
@@ -174,7 +193,7 @@ def main():
             report(f"answer, {a.new_tokens} tokens", release_s=round(timed(decode, dev, a.repeats), 3))
         full = lambda: full_head_picture(model, pr, "a photo of the cat", a.steps, 5.0)
         report(f"picture, {a.steps} steps, CFG 5", **{f"{name}_full_head_s": round(timed(full, dev, a.repeats), 3)})
-        del model, rows, t2i, mmu
+        del model, rows, parts
         if dev.startswith("cuda"): torch.cuda.empty_cache()
     for w, v in W.items():
         if "ours_s" in v and "release_s" in v: v["release_over_ours"] = round(v["release_s"] / v["ours_s"], 2)

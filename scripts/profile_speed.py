@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_speed import build, batches, train_step, sync  # the same model, batches and step as the benchmark
+from bench_speed import build, batches, ours_step, sync  # the same model, batches and step as the benchmark
 
 from unictokens.prompting import t2i_attention_mask
 from unictokens.sampling import t2i_generate, mmu_generate
@@ -100,9 +100,9 @@ def main():
                                                          generator=torch.Generator(dev).manual_seed(0)), 1)
     prefix = pr.mmu_prefix(torch.randint(0, L.codebook_size, (1, N)).to(dev), "what is in the picture ?")
     r["answer, 20 tokens"] = profile(lambda: mmu_generate(model, prefix, 20, eot_id=-1), a.calls)
-    t2i, mmu = batches(model, pr, dev)
+    parts = batches(model, pr)
     opt = torch.optim.AdamW(rows.parameters(), lr=1e-3)
-    r["training step"] = profile(lambda: train_step(model, t2i, mmu, opt, torch.bfloat16), a.calls)
+    r["training step"] = profile(lambda: ours_step(model, pr, parts, opt, "bf16"), a.calls)
     r["attention alone"] = attention_variants()
     r["small ops alone"] = norm_variants()
     for k, v in r.items(): print(k, json.dumps(v, indent=1), flush=True)

@@ -6,12 +6,15 @@
 from __future__ import annotations
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint
 from .prompting import additive_mask, mmu_attention_mask, t2i_attention_mask
 from .showo import ShowO, _prepare_mask
+from .vocab import IGNORE_ID
+
 
 # %% auto #0
 __all__ = ['rotation', 'rotary', 'layer_qkv', 'attend', 'layer_out', 'phi_hidden', 'PictureSteps', 'Decoder', 'Graphed',
-           'compiled_layer']
+           'compiled_layer', 'pack_batches', 'batch_to', 'packed_losses']
 
 # %% ../nbs/03a_engine.ipynb #b2325874
 _ROTATIONS = {}
@@ -68,21 +71,34 @@ def layer_out(layer, x: torch.Tensor,  # (B, q, hidden) the layer's input (the r
     return layer.self_attn.dense(o.transpose(1, 2).reshape(B, q, -1)) + ff + x
 
 # %% ../nbs/03a_engine.ipynb #4e5a3390
+def _layer(layer, x, cos, sin, mask, fused, store=None, i=0, compiled=False):
+    "One layer: input LayerNorm, queries/keys/values, attention, output (the parallel block)."
+    if compiled:  # the same layer through `compiled_layer` (below)
+        h, q, k, v, finish = compiled_layer(layer, x, cos, sin)
+        if store is not None: store(i, k, v)
+        return finish(attend(q, k, v, mask, layer.self_attn.scaling))
+    h = layer.input_layernorm(x)
+    q, k, v = layer_qkv(layer, h, cos, sin)
+    if store is not None: store(i, k, v)
+    return layer_out(layer, x, h, attend(q, k, v, mask, layer.self_attn.scaling), fused)
+
 def phi_hidden(model: ShowO, x: torch.Tensor,  # (B, L, hidden) input embeddings (`ShowO.embed`)
                mask: torch.Tensor,  # (B, 1, L, L) additive mask in x's dtype
                rope: tuple | None = None,  # (cos, sin) from `rotary`; default: positions 0..L-1
                store=None,  # called as store(layer index, k, v): where the engines below keep their caches
-               fused: bool = False  # as for `layer_out`
+               fused: bool = False,  # as for `layer_out`
+               checkpoint: bool = False,  # recompute each layer in backward instead of keeping its activations
+               compiled: bool = False  # each layer through `compiled_layer` (below; a GPU, no adapters)
               ) -> torch.Tensor:
     "(B, L, hidden) final hidden states, written out layer by layer: equal to `ShowO.hidden`."
+    if checkpoint and store is not None: raise ValueError("phi_hidden: store= and checkpoint=True together would store every layer twice")
     m = model.showo.model
     cos, sin = rope or rotary(model, x, torch.arange(x.shape[1], device=x.device))
     for i, layer in enumerate(m.layers):
-        h = layer.input_layernorm(x)
-        q, k, v = layer_qkv(layer, h, cos, sin)
-        if store is not None: store(i, k, v)
-        x = layer_out(layer, x, h, attend(q, k, v, mask, layer.self_attn.scaling), fused)
+        if checkpoint: x = torch.utils.checkpoint.checkpoint(_layer, layer, x, cos, sin, mask, fused, None, i, compiled, use_reentrant=False)
+        else: x = _layer(layer, x, cos, sin, mask, fused, store, i, compiled)
     return m.final_layernorm(x)
+
 
 # %% ../nbs/03a_engine.ipynb #b999f882
 class PictureSteps:
@@ -258,3 +274,55 @@ def compiled_layer(layer, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor)
     m = layer.mlp
     finish = lambda o: _COMPILED["post"](x, h, o, a.dense.weight, a.dense.bias, m.fc1.weight, m.fc1.bias, m.fc2.weight, m.fc2.bias)
     return h, q, k, v, finish
+
+# %% ../nbs/03a_engine.ipynb #a18cf58c
+def _scored(labels: torch.Tensor,  # (B, l) a collator's labels
+            kind: str,  # "t2i" (masked codes, in place) or "mmu" (the next token)
+            text_len: int  # where a t2i sequence's image segment begins
+           ) -> tuple:
+    "(B, l) bool: the positions whose logits a loss reads, and (n,) their targets in row-major order."
+    at = torch.zeros_like(labels, dtype=torch.bool)
+    if kind == "t2i": at[:, text_len:] = labels[:, text_len:] != IGNORE_ID; return at, labels[at]
+    if kind == "mmu": at[:, :-1] = labels[:, 1:] != IGNORE_ID; return at, labels[:, 1:][at[:, :-1]]
+    raise ValueError(f"a part's kind is 't2i' or 'mmu', got {kind!r}")
+
+def pack_batches(parts: dict,  # name -> a collator's batch {'input_ids', 'labels', 'attention_mask'}, on the CPU
+                 kinds: dict,  # name -> "t2i" or "mmu": how its labels are read (as `t2i_loss` / `mmu_loss` do)
+                 layout,  # the model's `VocabLayout` (attached concepts included)
+                 text_len: int  # t2i: positions before `<|soi|>` (`Prompter.max_text_len + 1`)
+                ) -> dict:
+    "One batch of all parts, padded to the longest: `input_ids`, `allowed` (B, n, n) bool, and per part `scored` (flat positions, targets)."
+    n = max(b["input_ids"].shape[1] for b in parts.values())
+    ids, allowed, scored, first = [], [], {}, 0
+    for name, b in parts.items():
+        x, m = b["input_ids"], b["attention_mask"]
+        B, l = x.shape
+        layout.check_ids(x)  # here, on the CPU: the step on the GPU reads nothing back
+        ok = torch.zeros(B, n, n, dtype=torch.bool)
+        ok[:, :l, :l] = m[:, 0] if m.dtype == torch.bool else m[:, 0] == 0
+        ok[:, torch.arange(l, n), torch.arange(l, n)] = True  # a padding position sees itself (never scored)
+        at, target = _scored(b["labels"], kinds[name], text_len)
+        row, pos = at.nonzero(as_tuple=True)
+        scored[name] = ((first + row) * n + pos, target)
+        ids.append(F.pad(x, (0, n - l), value=layout.pad_id)); allowed.append(ok); first += B
+    return {"input_ids": torch.cat(ids), "allowed": torch.cat(allowed), "scored": scored}
+
+def batch_to(batch: dict,  # from `pack_batches`
+             device) -> dict:
+    "The packed batch on `device`; to a GPU from pinned memory without waiting (the queued step goes on meanwhile)."
+    device = torch.device(device)
+    go = (lambda t: t.pin_memory().to(device, non_blocking=True)) if device.type == "cuda" else (lambda t: t.to(device))
+    return {"input_ids": go(batch["input_ids"]), "allowed": go(batch["allowed"]),
+            "scored": {k: (go(p), go(t)) for k, (p, t) in batch["scored"].items()}}
+
+def packed_losses(model: ShowO, batch: dict,  # from `pack_batches`, on the model's device (`batch_to`)
+                  fused: bool | None = None,  # one-kernel GELU (`layer_out`); default: on a GPU
+                  checkpoint: bool = False,  # recompute each layer in backward (less memory, one more forward)
+                  compiled: bool = False  # each layer through `compiled_layer` (a GPU, no adapters)
+                 ) -> dict:
+    "Each part's mean cross-entropy (float32 scalars), from one forward of the packed batch and the head at scored positions only."
+    ids = batch["input_ids"]
+    x = model.embed(ids, checked=True)
+    h = phi_hidden(model, x, additive_mask(batch["allowed"], x.dtype), fused=ids.is_cuda if fused is None else fused,
+                   checkpoint=checkpoint, compiled=compiled).flatten(0, 1)
+    return {name: F.cross_entropy(model.logits(h[pos]), target) for name, (pos, target) in batch["scored"].items()}

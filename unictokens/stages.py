@@ -15,11 +15,12 @@ from .concepts import (ConceptTokens, T2I_FORMS, attach_concepts, detach_concept
 from .data import UniCTokensData, MMUDataset, T2IDataset, MMUCollator, T2ICollator, CodeCache, load_image, image_transform
 from .showo import t2i_loss, mmu_loss
 from .sampling import t2i_generate
+from .engine import pack_batches, batch_to, packed_losses
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'learning_parameters', 'paper_stage', 'tiny_stage', 'init_rows',
-           'whiteout', 'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of', 'layer_checkpointing',
-           'train_stage', 'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch', 'run_record', 'record_differences',
+           'whiteout', 'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of', 'train_stage',
+           'train_step', 'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch', 'run_record', 'record_differences',
            'train', 'check_start_epochs', 'previous_concept', 'generate', 'ask']
 
 # %% ../nbs/09_stages.ipynb #2c71cbb0
@@ -224,18 +225,6 @@ def precision_of(cfg: StageConfig,  # the stage's settings
     if device.type != "cuda": return "fp32"
     return "bf16" if torch.cuda.is_bf16_supported() else "fp16"  # a T4 has no bf16: fp16 with loss scaling
 
-class layer_checkpointing:
-    "Context manager: each decoder layer of Show-o recomputes its activations in backward (`torch.utils.checkpoint`)."
-    def __init__(self, model, enabled: bool = True): self.layers, self.enabled = model.showo.model.layers, enabled
-    def __enter__(self):
-        if self.enabled:
-            from torch.utils.checkpoint import checkpoint
-            for layer in self.layers:
-                layer.forward = (lambda f: lambda *a, **k: checkpoint(f, *a, use_reentrant=False, **k))(layer.forward)
-        return self
-    def __exit__(self, *exc):
-        for layer in self.layers: layer.__dict__.pop("forward", None)  # back to the class's forward
-
 def _oom_message(cfg: StageConfig, epoch: int, ck_root: Path, dev: torch.device) -> str:
     done, _ = latest_checkpoint(ck_root)
     peak = torch.cuda.max_memory_allocated(dev) / 2**30 if dev.type == "cuda" else float("nan")
@@ -279,17 +268,16 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
             if scaler and state.get("scaler"): scaler.load_state_dict(state["scaler"])
         mmu_ds = MMUDataset(sd.mmu, cfg.resolution, seed=seed)  # understanding pictures as they are (the release's way)
         t2i_ds = T2IDataset(sd.t2i, cfg.resolution, cfg.random_crop, cfg.flip, seed, cfg.resize_scale, cfg.flip_prob)
-        with layer_checkpointing(model, cfg.grad_checkpointing):
-            for epoch in range(start, cfg.epochs):
-                try: _epoch(model, pr, ct, cfg, mmu_ds, t2i_ds, cache, opt, scaler, precision, epoch, seed, history, callback)
-                except torch.cuda.OutOfMemoryError as e: raise RuntimeError(_oom_message(cfg, epoch, ck_root, dev)) from e
-                h = history[-1]
-                log(f"stage {cfg.stage} epoch {epoch + 1}/{cfg.epochs}: loss {h['loss']:.4f}" + "".join(f", {k} {h[k]:.4f}" for k in ("mmu", "t2i") if k in h))
-                if (epoch + 1) % cfg.save_every == 0 or epoch + 1 == cfg.epochs:
-                    with atomic_dir(ck_root / f"epoch_{epoch + 1}") as d:
-                        ct.save(d)
-                        torch.save({"optimizer": opt.state_dict(), "scaler": scaler and scaler.state_dict(), "history": history,
-                                    "epoch": epoch + 1}, d / "trainer.pt")
+        for epoch in range(start, cfg.epochs):
+            try: _epoch(model, pr, ct, cfg, mmu_ds, t2i_ds, cache, opt, scaler, precision, epoch, seed, history, callback)
+            except torch.cuda.OutOfMemoryError as e: raise RuntimeError(_oom_message(cfg, epoch, ck_root, dev)) from e
+            h = history[-1]
+            log(f"stage {cfg.stage} epoch {epoch + 1}/{cfg.epochs}: loss {h['loss']:.4f}" + "".join(f", {k} {h[k]:.4f}" for k in ("mmu", "t2i") if k in h))
+            if (epoch + 1) % cfg.save_every == 0 or epoch + 1 == cfg.epochs:
+                with atomic_dir(ck_root / f"epoch_{epoch + 1}") as d:
+                    ct.save(d)
+                    torch.save({"optimizer": opt.state_dict(), "scaler": scaler and scaler.state_dict(), "history": history,
+                                "epoch": epoch + 1}, d / "trainer.pt")
         ct.meta.update(stage=cfg.stage, training=asdict(cfg), data_hash=data_hash(sd.mmu + sd.t2i))
         ct.save(final)
     finally:
@@ -299,6 +287,27 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
     return {"concept_dir": final, "history": history, "seconds": time.time() - t0, "precision": precision, "peak_gib": peak}
 
 # %% ../nbs/09_stages.ipynb #d3427ab9
+def train_step(model, batch: dict,  # from `engine.pack_batches` (on the CPU) and `engine.batch_to` (on the model's device)
+               weights: dict,  # part name -> its weight in the loss, e.g. {"t2i": 0.8, "mmu": 0.2}
+               opt,  # the optimizer of the learning rows
+               scaler=None,  # a GradScaler (fp16) or None
+               precision: str = "fp32",  # "fp32", "bf16" or "fp16" (`precision_of`)
+               checkpoint: bool = False,  # recompute each layer in backward
+               compiled: bool = False  # layers through `engine.compiled_layer` (a GPU; compiling takes a while the first time)
+              ) -> tuple:
+    "One optimizer step on a packed batch: `(loss, {part: loss})` as tensors (nothing is read back here)."
+    low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    weights_dtype = model.showo.lm_head.weight.dtype
+    # autocast only where the weights are float32 (the toy backbone): low-precision weights need no casting, and
+    # autocast would copy every LayerNorm's input to float32 and back
+    amp = torch.autocast(batch["input_ids"].device.type, dtype=low or torch.float32, enabled=low is not None and weights_dtype == torch.float32)
+    with amp: parts = packed_losses(model, batch, checkpoint=checkpoint, compiled=compiled)
+    loss = sum(weights[k] * v for k, v in parts.items())
+    opt.zero_grad(set_to_none=True)
+    if scaler: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+    else: loss.backward(); opt.step()
+    return loss, parts
+
 def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, precision: str, epoch: int, seed: int,
            history: list, callback):
     "One epoch over the understanding data, with generation batches in step when the t2i weight is set."
@@ -308,23 +317,17 @@ def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, 
     t_order = torch.randperm(len(t2i_ds), generator=g).tolist() if len(t2i_ds) else []
     mmu_col, t2i_col = MMUCollator(pr, cache, [ct]), T2ICollator(pr, cache, [ct], cfg.cond_dropout, generator=g)
     dev = next(model.parameters()).device
-    amp = torch.autocast(dev.type, dtype={"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32),
-                         enabled=precision in ("bf16", "fp16"))
-    n_steps = math.ceil(len(m_order) / cfg.mmu_batch)
-    for i in range(n_steps):
+    weights = {k: w for k, w in (("mmu", cfg.mmu_weight), ("t2i", cfg.t2i_weight)) if w and (k == "mmu" or t_order)}
+    def batch(i):  # step i's batch, made and packed on the CPU
         parts = {}
-        with amp:
-            if cfg.mmu_weight:
-                b = {k: v.to(dev) for k, v in mmu_col([mmu_ds[j] for j in m_order[i * cfg.mmu_batch:(i + 1) * cfg.mmu_batch]]).items()}
-                parts["mmu"] = mmu_loss(model(b["input_ids"], b["attention_mask"]), b["labels"])
-            if cfg.t2i_weight and t_order:
-                idx = [t_order[(i * cfg.t2i_batch + k) % len(t_order)] for k in range(cfg.t2i_batch)]
-                b = {k: v.to(dev) for k, v in t2i_col([t2i_ds[j] for j in idx]).items()}
-                parts["t2i"] = t2i_loss(model(b["input_ids"], b["attention_mask"]), b["labels"], pr.max_text_len + 1)
-        loss = cfg.mmu_weight * parts.get("mmu", 0) + cfg.t2i_weight * parts.get("t2i", 0)
-        opt.zero_grad(set_to_none=True)
-        if scaler: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
-        else: loss.backward(); opt.step()
+        if "mmu" in weights: parts["mmu"] = mmu_col([mmu_ds[j] for j in m_order[i * cfg.mmu_batch:(i + 1) * cfg.mmu_batch]])
+        if "t2i" in weights: parts["t2i"] = t2i_col([t2i_ds[t_order[(i * cfg.t2i_batch + k) % len(t_order)]] for k in range(cfg.t2i_batch)])
+        return pack_batches(parts, {k: k for k in parts}, pr.layout, pr.max_text_len + 1)
+    n_steps = math.ceil(len(m_order) / cfg.mmu_batch)
+    nxt = batch(0)
+    for i in range(n_steps):
+        loss, parts = train_step(model, batch_to(nxt, dev), weights, opt, scaler, precision, cfg.grad_checkpointing)
+        if i + 1 < n_steps: nxt = batch(i + 1)  # made while the GPU works on this step: nothing above read a value back
         history.append({"stage": cfg.stage, "epoch": epoch + 1, "step": len(history) + 1, "loss": loss.item(),
                         **{k: v.item() for k, v in parts.items()}})
         if callback: callback(len(history), history[-1])
