@@ -10,7 +10,9 @@ Each work is timed through the public API, in one run, after one warm-up, as the
   the head only where a loss reads it, only the concept rows in the optimizer; once more with layer checkpointing,
   and with compiled layers. Timed as the stage loop runs steps (`ours_s`: ten steps in a row, the next batch packed on
   the CPU while the GPU works, each loss read back after its step, divided by ten) and one step alone, packing
-  included and not overlapped (`ours_one_step_s`). The release's approach: float32 weights, the whole embedding and lm_head
+  included and not overlapped (`_one_step_s`). On a GPU in bf16 the stage loop replays each step as a CUDA graph
+  (`engine.TrainingGraphs`): that is `ours_s` (and `ours_capture_s` the first step, capture included); the steps
+  launched kernel by kernel are `ours_eager_*`. The release's approach: float32 weights, the whole embedding and lm_head
   matrices in AdamW, every row that is not a concept row copied back after the step. Peak GPU memory for each.
 - answer: 100 new tokens (end-of-text ignored) after a 1,024-code picture and a question. Ours: `mmu_generate` on the
   bf16 weights with its default engine (on a GPU: a static key/value cache, each token step a CUDA graph), and each
@@ -39,7 +41,7 @@ from unictokens.prompting import sample_t2i_mask, t2i_attention_mask, mmu_attent
 from unictokens.sampling import t2i_generate, mmu_generate, mmu_generate_uncached, ANSWER_ENGINES, PICTURE_ENGINES, GRAPHED
 from unictokens.concepts import ConceptTokens, attach_concepts
 from unictokens.showo import ShowO, ShowOConfig, t2i_loss, mmu_loss
-from unictokens.engine import pack_batches, batch_to
+from unictokens.engine import pack_batches, batch_to, TrainingGraphs
 from unictokens.stages import train_step
 
 GROUPS = {"identifier": 1, "shared": 16, "gen": 8, "und": 8}  # 33 rows, as a stage-3 concept
@@ -123,13 +125,14 @@ def ours_step(model, pr, parts, opt, precision: str, checkpoint: bool = False, c
     return train_step(model, batch, {"t2i": 0.8, "mmu": 0.2}, opt, None, precision, checkpoint, compiled)
 
 
-def ours_loop(model, pr, parts, opt, precision: str, checkpoint: bool = False, compiled: bool = False, steps: int = 10):
-    "`steps` steps as the stage loop runs them (`stages._epoch`): the next batch packed on the CPU while the GPU works on this one, each loss read back after its step."
+def ours_loop(model, pr, parts, opt, precision: str, checkpoint: bool = False, compiled: bool = False, steps: int = 10, graphs=None):
+    "`steps` steps as the stage loop runs them (`stages._epoch`): the next batch packed on the CPU while the GPU works on this one, each loss read back after its step; `graphs`: a `TrainingGraphs` replaying each step."
     dev = next(model.parameters()).device
-    pack = lambda: pack_batches(parts, {k: k for k in parts}, pr.layout, pr.max_text_len + 1)
+    pack = lambda: pack_batches(parts, {k: k for k in parts}, pr.layout, pr.max_text_len + 1, multiple=256 if graphs else 1)
     nxt = pack()
     for _ in range(steps):
-        loss, _ = train_step(model, batch_to(nxt, dev), {"t2i": 0.8, "mmu": 0.2}, opt, None, precision, checkpoint, compiled)
+        if graphs: loss, _ = graphs(nxt)
+        else: loss, _ = train_step(model, batch_to(nxt, dev), {"t2i": 0.8, "mmu": 0.2}, opt, None, precision, checkpoint, compiled)
         nxt = pack()
         loss.item()
 
@@ -151,6 +154,7 @@ def main():
     ap.add_argument("--device", default="cuda"); ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--repeats", type=int, default=3); ap.add_argument("--out", default=None)
     ap.add_argument("--new-tokens", type=int, default=100); ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--works", default="training,answer,picture", help="which works to time, comma-separated")
     a = ap.parse_args()
     dev = a.device
     fast = torch.bfloat16 if not dev.startswith("cuda") or torch.cuda.is_bf16_supported() else torch.float16
@@ -165,17 +169,25 @@ def main():
         model, pr, rows = build(dtype, dev, a.tiny)
         parts = batches(model, pr)
         r["sequence_ids"] = {k: v["input_ids"].shape[1] for k, v in parts.items()}
-        if name == "ours":
+        works = set(a.works.split(","))
+        if "training" not in works: pass
+        elif name == "ours":
             opt = torch.optim.AdamW(rows.parameters(), lr=1e-3)
             precision = "fp32" if dtype == torch.float32 else "bf16" if dtype == torch.bfloat16 else "fp16"
-            for key, ck, comp in (("ours", False, False), ("ours_checkpointed", True, False), ("ours_compiled", False, True),
-                                  ("ours_compiled_checkpointed", True, True)):  # layer checkpointing; compiled layers (a GPU)
-                if comp and not dev.startswith("cuda"): continue
+            for key, ck, comp in (("ours_eager", False, False), ("ours_eager_checkpointed", True, False), ("ours_compiled", False, True)):
+                if comp and not dev.startswith("cuda"): continue  # eager: each step's kernels launched one by one
                 step = lambda: ours_step(model, pr, parts, opt, precision, ck, comp)
                 loop = lambda: ours_loop(model, pr, parts, opt, precision, ck, comp, LOOP)
-                if comp and not ck: report("training step", ours_compiled_first_call_s=round(once(step, dev), 1))
+                if comp: report("training step", ours_compiled_first_call_s=round(once(step, dev), 1))
                 report("training step", **{f"{key}_s": round(timed(loop, dev, a.repeats) / LOOP, 4), f"{key}_peak_gib": peak_of(step, dev),
                                            f"{key}_one_step_s": round(timed(step, dev, a.repeats), 4)})
+            if dev.startswith("cuda") and precision == "bf16":  # what the stage loop does here: each step replayed as a CUDA graph
+                for key, ck in (("ours", False), ("ours_checkpointed", True)):
+                    tg = TrainingGraphs(model, torch.optim.AdamW(rows.parameters(), lr=1e-3, capturable=True), {"t2i": 0.8, "mmu": 0.2}, ck)
+                    loop = lambda: ours_loop(model, pr, parts, None, precision, steps=LOOP, graphs=tg)
+                    report("training step", **{f"{key}_capture_s": round(once(lambda: ours_loop(model, pr, parts, None, precision, steps=1, graphs=tg), dev), 2)})
+                    report("training step", **{f"{key}_s": round(timed(loop, dev, a.repeats) / LOOP, 4), f"{key}_peak_gib": peak_of(loop, dev)})
+                    del tg
         else:
             head, emb = model.showo.lm_head, model.showo.model.embed_tokens
             mats = [emb.weight, head.weight] + ([head.bias] if head.bias is not None else [])
@@ -186,14 +198,14 @@ def main():
             report("training step", **{"release_s": round(timed(step, dev, a.repeats), 4), "release_peak_gib": peak_of(step, dev)})
             del copy_back
         for p in model.parameters(): p.requires_grad_(False)
-        del opt
         prefix = pr.mmu_prefix(torch.randint(0, model.layout.codebook_size, (1, model.config.num_vq_tokens)).to(dev), "what is in the picture ?")
-        if name == "ours":
+        if name == "ours" and "answer" in works:
             for engine in ("auto",) + ANSWER_ENGINES:  # auto: graph on a GPU; each engine's time shows what it buys
                 decode = lambda: mmu_generate(model, prefix, a.new_tokens, eot_id=-1, engine=engine)
                 if engine in GRAPHED and not dev.startswith("cuda"): continue
                 if engine == "compiled": report(f"answer, {a.new_tokens} tokens", ours_compiled_first_call_s=round(once(decode, dev), 1))
                 report(f"answer, {a.new_tokens} tokens", **{"ours_s" if engine == "auto" else f"ours_{engine}_s": round(timed(decode, dev, a.repeats), 3)})
+        if name == "ours" and "picture" in works:
             for engine in ("auto",) + PICTURE_ENGINES:
                 if engine in GRAPHED and not dev.startswith("cuda"): continue
                 if engine == "compiled":
@@ -204,11 +216,12 @@ def main():
                 kv = {"ours_s": round(timed(g, dev, a.repeats), 3), "ours_peak_gib": peak_of(g, dev)} if engine == "auto" else \
                      {f"ours_{engine}_s": round(timed(g, dev, a.repeats), 3)}
                 report(f"picture, {a.steps} steps, CFG 5", **kv)
-        else:
+        if name == "release" and "answer" in works:
             decode = lambda: mmu_generate_uncached(model, prefix, a.new_tokens, eot_id=-1)
             report(f"answer, {a.new_tokens} tokens", release_s=round(timed(decode, dev, a.repeats), 3))
-        full = lambda: full_head_picture(model, pr, "a photo of the cat", a.steps, 5.0)
-        report(f"picture, {a.steps} steps, CFG 5", **{f"{name}_full_head_s": round(timed(full, dev, a.repeats), 3)})
+        if "picture" in works:
+            full = lambda: full_head_picture(model, pr, "a photo of the cat", a.steps, 5.0)
+            report(f"picture, {a.steps} steps, CFG 5", **{f"{name}_full_head_s": round(timed(full, dev, a.repeats), 3)})
         del model, rows, parts
         if dev.startswith("cuda"): torch.cuda.empty_cache()
     for w, v in W.items():

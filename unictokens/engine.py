@@ -14,7 +14,7 @@ from .vocab import IGNORE_ID
 
 # %% auto #0
 __all__ = ['rotation', 'rotary', 'layer_qkv', 'attend', 'layer_out', 'phi_hidden', 'PictureSteps', 'Decoder', 'Graphed',
-           'compiled_layer', 'pack_batches', 'batch_to', 'packed_losses']
+           'compiled_layer', 'pack_batches', 'batch_to', 'packed_losses', 'TrainingGraphs']
 
 # %% ../nbs/03a_engine.ipynb #b2325874
 _ROTATIONS = {}
@@ -289,10 +289,11 @@ def _scored(labels: torch.Tensor,  # (B, l) a collator's labels
 def pack_batches(parts: dict,  # name -> a collator's batch {'input_ids', 'labels', 'attention_mask'}, on the CPU
                  kinds: dict,  # name -> "t2i" or "mmu": how its labels are read (as `t2i_loss` / `mmu_loss` do)
                  layout,  # the model's `VocabLayout` (attached concepts included)
-                 text_len: int  # t2i: positions before `<|soi|>` (`Prompter.max_text_len + 1`)
+                 text_len: int,  # t2i: positions before `<|soi|>` (`Prompter.max_text_len + 1`)
+                 multiple: int = 1  # pad the length up to a multiple of this (fewer shapes for `TrainingGraphs`)
                 ) -> dict:
     "One batch of all parts, padded to the longest: `input_ids`, `allowed` (B, n, n) bool, and per part `scored` (flat positions, targets)."
-    n = max(b["input_ids"].shape[1] for b in parts.values())
+    n = -(-max(b["input_ids"].shape[1] for b in parts.values()) // multiple) * multiple
     ids, allowed, scored, first = [], [], {}, 0
     for name, b in parts.items():
         x, m = b["input_ids"], b["attention_mask"]
@@ -305,7 +306,7 @@ def pack_batches(parts: dict,  # name -> a collator's batch {'input_ids', 'label
         row, pos = at.nonzero(as_tuple=True)
         scored[name] = ((first + row) * n + pos, target)
         ids.append(F.pad(x, (0, n - l), value=layout.pad_id)); allowed.append(ok); first += B
-    return {"input_ids": torch.cat(ids), "allowed": torch.cat(allowed), "scored": scored}
+    return {"input_ids": torch.cat(ids), "allowed": torch.cat(allowed), "scored": scored, "kinds": dict(kinds)}
 
 def batch_to(batch: dict,  # from `pack_batches`
              device) -> dict:
@@ -313,7 +314,7 @@ def batch_to(batch: dict,  # from `pack_batches`
     device = torch.device(device)
     go = (lambda t: t.pin_memory().to(device, non_blocking=True)) if device.type == "cuda" else (lambda t: t.to(device))
     return {"input_ids": go(batch["input_ids"]), "allowed": go(batch["allowed"]),
-            "scored": {k: (go(p), go(t)) for k, (p, t) in batch["scored"].items()}}
+            "scored": {k: (go(p), go(t)) for k, (p, t) in batch["scored"].items()}, "kinds": batch.get("kinds", {})}
 
 def packed_losses(model: ShowO, batch: dict,  # from `pack_batches`, on the model's device (`batch_to`)
                   fused: bool | None = None,  # one-kernel GELU (`layer_out`); default: on a GPU
@@ -326,3 +327,61 @@ def packed_losses(model: ShowO, batch: dict,  # from `pack_batches`, on the mode
     h = phi_hidden(model, x, additive_mask(batch["allowed"], x.dtype), fused=ids.is_cuda if fused is None else fused,
                    checkpoint=checkpoint, compiled=compiled).flatten(0, 1)
     return {name: F.cross_entropy(model.logits(h[pos]), target) for name, (pos, target) in batch["scored"].items()}
+
+# %% ../nbs/03a_engine.ipynb #37d0d9fd
+def _pad_scored(batch: dict,  # from `pack_batches`, on the CPU
+                multiples: dict  # kind -> pad each part of that kind to a multiple of this many scored positions
+               ) -> dict:
+    "The batch with each part's scored positions padded (position 0, ignored target) to a fixed count."
+    B, n = batch["input_ids"].shape
+    out = {}
+    for name, (pos, target) in batch["scored"].items():
+        k = min(-(-max(len(pos), 1) // multiples[batch["kinds"][name]]) * multiples[batch["kinds"][name]], B * n)
+        out[name] = (F.pad(pos, (0, k - len(pos))), F.pad(target, (0, k - len(pos)), value=IGNORE_ID))
+    return {**batch, "scored": out}
+
+class TrainingGraphs:
+    "Training steps (forward, backward, optimizer step) replayed as CUDA graphs, one graph per padded batch shape."
+    def __init__(self, model: ShowO, opt,  # the optimizer of the learning rows, made with `capturable=True`
+                 weights: dict,  # part name -> its weight in the loss
+                 checkpoint: bool = False,  # recompute each layer in backward
+                 multiples: dict | None = None  # kind -> scored positions padded to a multiple of this
+                ):
+        if not all(g.get("capturable") for g in opt.param_groups):
+            raise ValueError("TrainingGraphs replays the optimizer's step inside a CUDA graph: make the optimizer with capturable=True")
+        self.model, self.opt, self.weights, self.checkpoint = model, opt, weights, checkpoint
+        self.multiples = multiples or {"t2i": 1024, "mmu": 256}
+        self.graphs = {}
+
+    def _step(self, names, ids, allowed, *scored):
+        self.opt.zero_grad(set_to_none=True)  # inside the capture: the graph's backward writes fresh gradients each replay
+        batch = {"input_ids": ids, "allowed": allowed, "scored": {k: scored[2 * j:2 * j + 2] for j, k in enumerate(names)}}
+        parts = packed_losses(self.model, batch, checkpoint=self.checkpoint)
+        loss = sum(self.weights[k] * parts[k] for k in names)
+        loss.backward(); self.opt.step()
+        return (loss, *(parts[k] for k in names))
+
+    def _capture(self, names, flat):
+        params = [p for g in self.opt.param_groups for p in g["params"]]
+        rows = [p.detach().clone() for p in params]
+        state = {id(p): {k: v.clone() for k, v in self.opt.state[p].items() if torch.is_tensor(v)} for p in params if p in self.opt.state}
+        graph = Graphed(lambda *t: self._step(names, *t), *flat)  # its two warm-up steps train: undo them
+        with torch.no_grad():
+            for p, r in zip(params, rows): p.copy_(r)
+            for p in params:
+                for k, v in self.opt.state[p].items():
+                    if torch.is_tensor(v): v.copy_(state[id(p)][k]) if id(p) in state else v.zero_()  # a fresh state is zeros
+        return graph
+
+    def __call__(self, batch: dict  # from `pack_batches` (on the CPU; its length already a multiple, if wanted)
+                ) -> tuple:
+        "One step: `(loss, {part: loss})`, tensors on the GPU (copies: the next replay overwrites the graph's own)."
+        batch = _pad_scored(batch, self.multiples)
+        names = tuple(batch["scored"])
+        dev = next(iter(self.opt.param_groups[0]["params"])).device
+        on = batch_to(batch, dev)
+        flat = [on["input_ids"], on["allowed"], *(t for k in names for t in on["scored"][k])]
+        key = (names, *(tuple(t.shape) for t in flat))
+        if key not in self.graphs: self.graphs[key] = self._capture(names, flat)
+        out = [t.clone() for t in self.graphs[key](*flat)]
+        return out[0], dict(zip(names, out[1:]))

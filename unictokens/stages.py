@@ -15,7 +15,7 @@ from .concepts import (ConceptTokens, T2I_FORMS, attach_concepts, detach_concept
 from .data import UniCTokensData, MMUDataset, T2IDataset, MMUCollator, T2ICollator, CodeCache, load_image, image_transform
 from .showo import t2i_loss, mmu_loss
 from .sampling import t2i_generate
-from .engine import pack_batches, batch_to, packed_losses
+from .engine import pack_batches, batch_to, packed_losses, TrainingGraphs
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'learning_parameters', 'paper_stage', 'tiny_stage', 'init_rows',
@@ -261,15 +261,19 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
     try:
         params = learning_parameters(ct, cfg)
         for p in params: p.requires_grad_(True)
-        opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, eps=cfg.eps)
+        # on a GPU, with weights in bf16 (no autocast, no loss scaler), each step is replayed as a CUDA graph (`03a_engine`)
+        graphs = dev.type == "cuda" and precision == "bf16" and model.showo.lm_head.weight.dtype == torch.bfloat16
+        opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, eps=cfg.eps, capturable=graphs)
         scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
         if state:
             opt.load_state_dict(state["optimizer"])
             if scaler and state.get("scaler"): scaler.load_state_dict(state["scaler"])
         mmu_ds = MMUDataset(sd.mmu, cfg.resolution, seed=seed)  # understanding pictures as they are (the release's way)
         t2i_ds = T2IDataset(sd.t2i, cfg.resolution, cfg.random_crop, cfg.flip, seed, cfg.resize_scale, cfg.flip_prob)
+        weights = {k: w for k, w in (("mmu", cfg.mmu_weight), ("t2i", cfg.t2i_weight)) if w and (k == "mmu" or len(t2i_ds))}
+        graphs = graphs and TrainingGraphs(model, opt, weights, cfg.grad_checkpointing)
         for epoch in range(start, cfg.epochs):
-            try: _epoch(model, pr, ct, cfg, mmu_ds, t2i_ds, cache, opt, scaler, precision, epoch, seed, history, callback)
+            try: _epoch(model, pr, ct, cfg, mmu_ds, t2i_ds, cache, opt, scaler, precision, epoch, seed, history, callback, weights, graphs)
             except torch.cuda.OutOfMemoryError as e: raise RuntimeError(_oom_message(cfg, epoch, ck_root, dev)) from e
             h = history[-1]
             log(f"stage {cfg.stage} epoch {epoch + 1}/{cfg.epochs}: loss {h['loss']:.4f}" + "".join(f", {k} {h[k]:.4f}" for k in ("mmu", "t2i") if k in h))
@@ -309,7 +313,7 @@ def train_step(model, batch: dict,  # from `engine.pack_batches` (on the CPU) an
     return loss, parts
 
 def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, precision: str, epoch: int, seed: int,
-           history: list, callback):
+           history: list, callback, weights: dict, graphs=None):
     "One epoch over the understanding data, with generation batches in step when the t2i weight is set."
     g = torch.Generator().manual_seed(_seed(seed, cfg.stage, epoch))
     mmu_ds.set_epoch(epoch); t2i_ds.set_epoch(epoch)
@@ -317,16 +321,16 @@ def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, 
     t_order = torch.randperm(len(t2i_ds), generator=g).tolist() if len(t2i_ds) else []
     mmu_col, t2i_col = MMUCollator(pr, cache, [ct]), T2ICollator(pr, cache, [ct], cfg.cond_dropout, generator=g)
     dev = next(model.parameters()).device
-    weights = {k: w for k, w in (("mmu", cfg.mmu_weight), ("t2i", cfg.t2i_weight)) if w and (k == "mmu" or t_order)}
     def batch(i):  # step i's batch, made and packed on the CPU
         parts = {}
         if "mmu" in weights: parts["mmu"] = mmu_col([mmu_ds[j] for j in m_order[i * cfg.mmu_batch:(i + 1) * cfg.mmu_batch]])
         if "t2i" in weights: parts["t2i"] = t2i_col([t2i_ds[t_order[(i * cfg.t2i_batch + k) % len(t_order)]] for k in range(cfg.t2i_batch)])
-        return pack_batches(parts, {k: k for k in parts}, pr.layout, pr.max_text_len + 1)
+        return pack_batches(parts, {k: k for k in parts}, pr.layout, pr.max_text_len + 1, multiple=256 if graphs else 1)
     n_steps = math.ceil(len(m_order) / cfg.mmu_batch)
     nxt = batch(0)
     for i in range(n_steps):
-        loss, parts = train_step(model, batch_to(nxt, dev), weights, opt, scaler, precision, cfg.grad_checkpointing)
+        if graphs: loss, parts = graphs(nxt)  # one replay of the captured step
+        else: loss, parts = train_step(model, batch_to(nxt, dev), weights, opt, scaler, precision, cfg.grad_checkpointing)
         if i + 1 < n_steps: nxt = batch(i + 1)  # made while the GPU works on this step: nothing above read a value back
         history.append({"stage": cfg.stage, "epoch": epoch + 1, "step": len(history) + 1, "loss": loss.item(),
                         **{k: v.item() for k, v in parts.items()}})
