@@ -186,7 +186,9 @@ def main():
                     tg = TrainingGraphs(model, torch.optim.AdamW(rows.parameters(), lr=1e-3, capturable=True), {"t2i": 0.8, "mmu": 0.2}, ck)
                     loop = lambda: ours_loop(model, pr, parts, None, precision, steps=LOOP, graphs=tg)
                     report("training step", **{f"{key}_capture_s": round(once(lambda: ours_loop(model, pr, parts, None, precision, steps=1, graphs=tg), dev), 2)})
-                    report("training step", **{f"{key}_s": round(timed(loop, dev, a.repeats) / LOOP, 4), f"{key}_peak_gib": peak_of(loop, dev)})
+                    report("training step", **{f"{key}_s": round(timed(loop, dev, a.repeats) / LOOP, 4), f"{key}_peak_gib": peak_of(loop, dev),
+                                               # a graph's private pool (its activations) is reserved, not counted as allocated after capture
+                                               f"{key}_reserved_gib": round(torch.cuda.memory_reserved() / 2**30, 2)})
                     del tg
         else:
             head, emb = model.showo.lm_head, model.showo.model.embed_tokens
