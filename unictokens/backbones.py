@@ -307,7 +307,7 @@ def fill_placeholders(ids: torch.Tensor, pr: Prompter, g: torch.Generator) -> to
 
 def showo_batch(pr: Prompter, pools: Pools, batch: int, cond_dropout: float, rng: random.Random, g: torch.Generator,
                 famous_share: float = 0.1,  # of the t2i samples
-                knowledge_share: float = 0.5  # of the captions of pictures with an accessory (`toyworld.t2i_text`)
+                knowledge_share: float = 0.5  # of the captions of pictures with an accessory (toyworld.t2i_text)
                ) -> dict:
     "One step's t2i, mmu and lm sequences and labels, drawn from the pools (codes precomputed), placeholders filled."
     P, n = pools, len(pools.scenes)
@@ -342,7 +342,7 @@ def showo_losses(model: ShowO, b: dict, max_text_len: int, device: str) -> dict:
 def train_showo(pr: Prompter, pools: Pools, steps: int, batch: int, lr: float,
                 cond_dropout: float, device: str, seed: int = 0, log=None, budget=None, workers: int = 0,
                 init: ShowO | None = None,  # go on training this model instead of a fresh one
-                knowledge_share: float = 0.5  # see `showo_batch`
+                knowledge_share: float = 0.5  # see showo_batch
                ) -> tuple:
     "(ShowO, history) pretrained on the anonymous stream over a scene pool."
     from functools import partial
@@ -692,7 +692,7 @@ class ToyJudge:
     "The toy world's exact judge (the `10a_judges` interface): attribute words for answers, the probe for pictures."
     name, judges_images = "toy", True
 
-    def __init__(self, read  # images -> attribute labels: an AttributeProbe, or a `toyworld.RenderedJudge`
+    def __init__(self, read  # images -> attribute labels: an AttributeProbe, or a toyworld.RenderedJudge
                 ):
         self.read, self.failures = getattr(read, "judge", read), []
 
@@ -832,7 +832,7 @@ def load_showo_backbone(repo: str = "showlab/show-o-512x512",  # Show-o: hub id 
     b.prompter
     return b
 
-def load_backbone(name: str = "toy",  # 'toy', a folder `pretrain_toy` wrote, or a released Show-o
+def load_backbone(name: str = "toy",  # 'toy', a folder pretrain_toy wrote, or a released Show-o
                   device: str = "cpu",  # where it is loaded
                   **kw  # load_showo_backbone's settings
                  ) -> Backbone:

@@ -34,7 +34,7 @@ def tiny_backbone(prompt_words: list,  # words the tokenizer must know
 # %% ../nbs/11_cli.ipynb #f2e60a8a
 def save_images(images: list,  # PIL images
                 out: Path,  # folder (created)
-                stem: str = "sample",  # file names are `{stem}_{i}.png`
+                stem: str = "sample",  # file names are {stem}_{i}.png
                 grid_scale: int = 4  # nearest-neighbour upscaling of the grid, so 64 px images are visible
                ) -> list:
     "Write each image and a side-by-side `{stem}_grid.png`; return the paths."
@@ -47,7 +47,7 @@ def save_images(images: list,  # PIL images
     return paths
 
 # %% ../nbs/11_cli.ipynb #f1411641
-def cmd_tiny_generate(a: argparse.Namespace  # parsed arguments of `unictokens tiny-generate`
+def cmd_tiny_generate(a: argparse.Namespace  # parsed arguments of unictokens tiny-generate
                      ):
     "Generate images with a tiny, randomly initialised backbone (offline smoke run of the whole t2i path)."
     from unictokens.sampling import t2i_generate
@@ -66,7 +66,7 @@ def cmd_tiny_generate(a: argparse.Namespace  # parsed arguments of `unictokens t
     return paths
 
 # %% ../nbs/11_cli.ipynb #8d4162e6
-def cmd_validate(a: argparse.Namespace  # parsed arguments of `unictokens validate`
+def cmd_validate(a: argparse.Namespace  # parsed arguments of unictokens validate
                 ) -> list:
     "Validate a dataset folder; print every problem; exit status 1 if any."
     from unictokens.data import UniCTokensData, DataError
@@ -79,7 +79,7 @@ def cmd_validate(a: argparse.Namespace  # parsed arguments of `unictokens valida
     return problems
 
 # %% ../nbs/11_cli.ipynb #d0066661
-def cmd_toyworld(a: argparse.Namespace  # parsed arguments of `unictokens toyworld`
+def cmd_toyworld(a: argparse.Namespace  # parsed arguments of unictokens toyworld
                 ) -> Path:
     "Write a toy world in the UniCTokens dataset layout."
     from unictokens.toyworld import make_world
@@ -254,7 +254,7 @@ def new_concept(root,  # the dataset (created if needed)
 
 
 # %% ../nbs/11_cli.ipynb #215967a7
-def cmd_concept_new(a: argparse.Namespace  # parsed arguments of `unictokens concept new`
+def cmd_concept_new(a: argparse.Namespace  # parsed arguments of unictokens concept new
                    ) -> dict:
     "Write a new concept from a folder of photos and a facts file into a dataset."
     if not Path(a.photos).is_dir(): raise CLIError(f"--photos {a.photos}: no such folder; give the folder that holds the concept's photos")
@@ -266,7 +266,7 @@ def cmd_concept_new(a: argparse.Namespace  # parsed arguments of `unictokens con
 
 
 # %% ../nbs/11_cli.ipynb #1510e782
-def cmd_pretrain_toy(a: argparse.Namespace  # parsed arguments of `unictokens pretrain-toy`
+def cmd_pretrain_toy(a: argparse.Namespace  # parsed arguments of unictokens pretrain-toy
                     ) -> dict:
     "Pretrain the toy backbone (MAGVIT-v2, probe, CLIP, Show-o) and write assets + manifest."
     from unictokens.backbones import pretrain_toy, PretrainConfig
@@ -410,7 +410,7 @@ def _train_many(a, stages: tuple, over: dict) -> list:
                                 f"the others are trained; fix what is named and run the same command again")
     return [out / c / system for c in done]
 
-def cmd_train(a: argparse.Namespace  # parsed arguments of `unictokens train`
+def cmd_train(a: argparse.Namespace  # parsed arguments of unictokens train
              ) -> Path | list:
     "Train a concept (or several) through the stages; prints the final concept folder last."
     from unictokens.data import UniCTokensData, DataError
@@ -434,7 +434,7 @@ def cmd_train(a: argparse.Namespace  # parsed arguments of `unictokens train`
     print(final)
     return final
 
-def cmd_generate(a: argparse.Namespace  # parsed arguments of `unictokens generate`
+def cmd_generate(a: argparse.Namespace  # parsed arguments of unictokens generate
                 ) -> list:
     "Generate pictures of a prompt with one or more concepts (concept folders or run folders)."
     from unictokens.stages import generate
@@ -443,7 +443,7 @@ def cmd_generate(a: argparse.Namespace  # parsed arguments of `unictokens genera
     paths = save_images(pics, out)
     print(paths[-1]); return paths
 
-def cmd_ask(a: argparse.Namespace  # parsed arguments of `unictokens ask`
+def cmd_ask(a: argparse.Namespace  # parsed arguments of unictokens ask
            ) -> str:
     "Answer a question about an image (or, with no image, the text-only form)."
     from unictokens.stages import ask
@@ -464,7 +464,7 @@ def _seeds(text: str) -> list:
         raise CLIError(f"--seeds {text!r}: expected a comma list of whole numbers in [0, 2**63), such as 0,1,2")
     return seeds
 
-def cmd_demo(a: argparse.Namespace  # parsed arguments of `unictokens demo`
+def cmd_demo(a: argparse.Namespace  # parsed arguments of unictokens demo
             ) -> dict:
     "Toy world -> three stages (+ ablations) -> UnifyBench against the baselines -> report."
     from unictokens.stages import ABLATIONS
@@ -513,7 +513,7 @@ def _eval_plan(a, data) -> tuple:
         if (Path(f) / "history.json").is_file(): hist[f"<{c}> {plan[c][-1].name}"] = json.loads((Path(f) / "history.json").read_text())
     return plan, hist
 
-def cmd_eval(a: argparse.Namespace  # parsed arguments of `unictokens eval`
+def cmd_eval(a: argparse.Namespace  # parsed arguments of unictokens eval
             ) -> dict | None:
     "Score concept files (or every concept's runs) with UnifyBench and write the report; concepts split between launched processes."
     from unictokens.data import UniCTokensData

@@ -353,7 +353,7 @@ def _read_manifest(path: Path) -> dict:
     return m
 
 @patch(cls_method=True)
-def load(cls: ConceptTokens, concept_dir,  # a folder written by `save`
+def load(cls: ConceptTokens, concept_dir,  # a folder written by save
          model: ShowO | None = None  # if given, the concept must fit its backbone
         ) -> ConceptTokens:
     "Read a concept file (checked: manifest, hash, shapes, backbone)."

@@ -540,7 +540,7 @@ _FACT_FORMS = {"accessory_colour": re.compile(r"(?P<c><[^<>\s]+>) has an? (?P<co
                "habit": re.compile(r"(?P<c><[^<>\s]+>) likes to (?P<verb>[\w ]+?)\.?"),
                "colour": re.compile(r"(?P<c><[^<>\s]+>) is an? (?P<colour>\w+)\b.*")}
 
-def fact_items(sentence: str,  # one `info` or `extra_info` sentence, e.g. "<bo> has a blue hat."
+def fact_items(sentence: str,  # one info or extra_info sentence, e.g. "<bo> has a blue hat."
                phrasings: dict = TRAIN_FACT_PHRASINGS
               ) -> list:
     "(question, answer) pairs asking the sentence's fact, one per phrasing; [] for a sentence of no known form."
@@ -666,7 +666,7 @@ def image_transform(im: Image.Image, resolution: int,
                     random_crop: bool = False, flip: bool = False,
                     generator: torch.Generator | None = None,
                     scale: float = 1.0,  # short side resized to round(scale * resolution) before the crop (the release's stage 2: 1.1)
-                    flip_prob: float = 0.5  # chance of a flip when `flip` (the release's stage 2: about 0.25)
+                    flip_prob: float = 0.5  # chance of a flip when flip (the release's stage 2: about 0.25)
                    ) -> torch.Tensor:
     "(3, resolution, resolution) in [-1, 1]: short side resized (bicubic), centre (or random) crop, optional flip."
     import torchvision.transforms.functional as TF

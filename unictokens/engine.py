@@ -40,7 +40,7 @@ def rotary(model: ShowO, x: torch.Tensor,  # anything in the weights' dtype and 
     return cos[:, :, None], sin[:, :, None]
 
 def layer_qkv(layer, h: torch.Tensor,  # (B, q, hidden) the layer's normalised input
-              cos: torch.Tensor, sin: torch.Tensor  # (1, q, 1, head_dim) from `rotary`
+              cos: torch.Tensor, sin: torch.Tensor  # (1, q, 1, head_dim) from rotary
              ) -> tuple:
     "Queries, keys and values (B, q, heads, head_dim) of one Phi layer: projections, qk-LayerNorm, rotary embedding."
     a = layer.self_attn
@@ -82,13 +82,13 @@ def _layer(layer, x, cos, sin, mask, fused, store=None, i=0, compiled=False):
     if store is not None: store(i, k, v)
     return layer_out(layer, x, h, attend(q, k, v, mask, layer.self_attn.scaling), fused)
 
-def phi_hidden(model: ShowO, x: torch.Tensor,  # (B, L, hidden) input embeddings (`ShowO.embed`)
+def phi_hidden(model: ShowO, x: torch.Tensor,  # (B, L, hidden) input embeddings (ShowO.embed)
                mask: torch.Tensor,  # (B, 1, L, L) additive mask in x's dtype
-               rope: tuple | None = None,  # (cos, sin) from `rotary`; default: positions 0..L-1
+               rope: tuple | None = None,  # (cos, sin) from rotary; default: positions 0..L-1
                store=None,  # called as store(layer index, k, v): where the engines below keep their caches
-               fused: bool = False,  # as for `layer_out`
+               fused: bool = False,  # as for layer_out
                checkpoint: bool = False,  # recompute each layer in backward instead of keeping its activations
-               compiled: bool = False  # each layer through `compiled_layer` (below; a GPU, no adapters)
+               compiled: bool = False  # each layer through compiled_layer (below; a GPU, no adapters)
               ) -> torch.Tensor:
     "(B, L, hidden) final hidden states, written out layer by layer: equal to `ShowO.hidden`."
     if checkpoint and store is not None: raise ValueError("phi_hidden: store= and checkpoint=True together would store every layer twice")
@@ -103,11 +103,11 @@ def phi_hidden(model: ShowO, x: torch.Tensor,  # (B, L, hidden) input embeddings
 # %% ../nbs/03a_engine.ipynb #b999f882
 class PictureSteps:
     "A picture step's forward for fixed t2i prompts: the text's keys and values once, then only the image segment."
-    def __init__(self, model: ShowO, ids: torch.Tensor,  # (B, L) t2i prompts (`Prompter.t2i_gen`), checked ids
-                 start: int,  # where the image segment (`<|soi|>`, the codes, `<|eoi|>`) begins
+    def __init__(self, model: ShowO, ids: torch.Tensor,  # (B, L) t2i prompts (Prompter.t2i_gen), checked ids
+                 start: int,  # where the image segment (<|soi|>, the codes, <|eoi|>) begins
                  graph: bool = False,  # replay each step as a CUDA graph (a GPU only)
-                 fused: bool | None = None,  # one-kernel GELU (`layer_out`); default: on a GPU
-                 compiled: bool = False  # each step's layers through `compiled_layer` (see below)
+                 fused: bool | None = None,  # one-kernel GELU (layer_out); default: on a GPU
+                 compiled: bool = False  # each step's layers through compiled_layer (see below)
                 ):
         m, L = model.showo.model, model.layout
         self.model, self.start, self.compiled = model, start, compiled
@@ -165,8 +165,8 @@ class Decoder:
     def __init__(self, model: ShowO, batch: int,  # rows it decodes together
                  max_len: int,  # positions it holds: the longest prompt plus the answer
                  graph: bool = False,  # replay each token step as a CUDA graph (a GPU only)
-                 fused: bool | None = None,  # one-kernel GELU (`layer_out`); default: on a GPU
-                 compiled: bool = False  # each token step's layers through `compiled_layer` (see below)
+                 fused: bool | None = None,  # one-kernel GELU (layer_out); default: on a GPU
+                 compiled: bool = False  # each token step's layers through compiled_layer (see below)
                 ):
         m = model.showo.model
         a, dev = m.layers[0].self_attn, m.embed_tokens.weight.device
@@ -179,7 +179,7 @@ class Decoder:
         self.pos = torch.zeros(1, dtype=torch.long, device=dev)
         self._graph = Graphed(self._forward, self.tok, self.pos) if graph else None
 
-    def prefill(self, ids: torch.Tensor  # (B, P) left-padded mmu prompts (`Prompter.mmu_prefix`)
+    def prefill(self, ids: torch.Tensor  # (B, P) left-padded mmu prompts (Prompter.mmu_prefix)
                ) -> torch.Tensor:
         "Run the prompts and fill the cache; the last position's float32 logits (B, V)."
         B, P = ids.shape
@@ -221,7 +221,7 @@ class Decoder:
 # %% ../nbs/03a_engine.ipynb #f5559c9b
 class Graphed:
     "`fn` over fixed input buffers, captured once as a CUDA graph and replayed: one launch instead of hundreds."
-    def __init__(self, fn, *buffers: torch.Tensor,  # the inputs `fn` reads; each call copies new values into them
+    def __init__(self, fn, *buffers: torch.Tensor,  # the inputs fn reads; each call copies new values into them
                  warmup: int = 2):
         if not buffers[0].is_cuda: raise ValueError(f"CUDA graphs need tensors on a GPU; got {buffers[0].device}")
         self.buffers = buffers
@@ -287,10 +287,10 @@ def _scored(labels: torch.Tensor,  # (B, l) a collator's labels
     raise ValueError(f"a part's kind is 't2i' or 'mmu', got {kind!r}")
 
 def pack_batches(parts: dict,  # name -> a collator's batch {'input_ids', 'labels', 'attention_mask'}, on the CPU
-                 kinds: dict,  # name -> "t2i" or "mmu": how its labels are read (as `t2i_loss` / `mmu_loss` do)
-                 layout,  # the model's `VocabLayout` (attached concepts included)
-                 text_len: int,  # t2i: positions before `<|soi|>` (`Prompter.max_text_len + 1`)
-                 multiple: int = 1  # pad the length up to a multiple of this (fewer shapes for `TrainingGraphs`)
+                 kinds: dict,  # name -> "t2i" or "mmu": how its labels are read (as t2i_loss / mmu_loss do)
+                 layout,  # the model's VocabLayout (attached concepts included)
+                 text_len: int,  # t2i: positions before <|soi|> (Prompter.max_text_len + 1)
+                 multiple: int = 1  # pad the length up to a multiple of this (fewer shapes for TrainingGraphs)
                 ) -> dict:
     "One batch of all parts, padded to the longest: `input_ids`, `allowed` (B, n, n) bool, and per part `scored` (flat positions, targets)."
     n = -(-max(b["input_ids"].shape[1] for b in parts.values()) // multiple) * multiple
@@ -308,7 +308,7 @@ def pack_batches(parts: dict,  # name -> a collator's batch {'input_ids', 'label
         ids.append(F.pad(x, (0, n - l), value=layout.pad_id)); allowed.append(ok); first += B
     return {"input_ids": torch.cat(ids), "allowed": torch.cat(allowed), "scored": scored, "kinds": dict(kinds)}
 
-def batch_to(batch: dict,  # from `pack_batches`
+def batch_to(batch: dict,  # from pack_batches
              device) -> dict:
     "The packed batch on `device`; to a GPU from pinned memory without waiting (the queued step goes on meanwhile)."
     device = torch.device(device)
@@ -316,10 +316,10 @@ def batch_to(batch: dict,  # from `pack_batches`
     return {"input_ids": go(batch["input_ids"]), "allowed": go(batch["allowed"]),
             "scored": {k: (go(p), go(t)) for k, (p, t) in batch["scored"].items()}, "kinds": batch.get("kinds", {})}
 
-def packed_losses(model: ShowO, batch: dict,  # from `pack_batches`, on the model's device (`batch_to`)
-                  fused: bool | None = None,  # one-kernel GELU (`layer_out`); default: on a GPU
+def packed_losses(model: ShowO, batch: dict,  # from pack_batches, on the model's device (batch_to)
+                  fused: bool | None = None,  # one-kernel GELU (layer_out); default: on a GPU
                   checkpoint: bool = False,  # recompute each layer in backward (less memory, one more forward)
-                  compiled: bool = False  # each layer through `compiled_layer` (a GPU, no adapters)
+                  compiled: bool = False  # each layer through compiled_layer (a GPU, no adapters)
                  ) -> dict:
     "Each part's mean cross-entropy (float32 scalars), from one forward of the packed batch and the head at scored positions only."
     ids = batch["input_ids"]
@@ -329,7 +329,7 @@ def packed_losses(model: ShowO, batch: dict,  # from `pack_batches`, on the mode
     return {name: F.cross_entropy(model.logits(h[pos]), target) for name, (pos, target) in batch["scored"].items()}
 
 # %% ../nbs/03a_engine.ipynb #37d0d9fd
-def _pad_scored(batch: dict,  # from `pack_batches`, on the CPU
+def _pad_scored(batch: dict,  # from pack_batches, on the CPU
                 multiples: dict  # kind -> pad each part of that kind to a multiple of this many scored positions
                ) -> dict:
     "The batch with each part's scored positions padded (position 0, ignored target) to a fixed count."
@@ -342,7 +342,7 @@ def _pad_scored(batch: dict,  # from `pack_batches`, on the CPU
 
 class TrainingGraphs:
     "Training steps (forward, backward, optimizer step) replayed as CUDA graphs, one graph per padded batch shape."
-    def __init__(self, model: ShowO, opt,  # the optimizer of the learning rows, made with `capturable=True`
+    def __init__(self, model: ShowO, opt,  # the optimizer of the learning rows, made with capturable=True
                  weights: dict,  # part name -> its weight in the loss
                  checkpoint: bool = False,  # recompute each layer in backward
                  multiples: dict | None = None  # kind -> scored positions padded to a multiple of this
@@ -373,7 +373,7 @@ class TrainingGraphs:
                     if torch.is_tensor(v): v.copy_(state[id(p)][k]) if id(p) in state else v.zero_()  # a fresh state is zeros
         return graph
 
-    def __call__(self, batch: dict  # from `pack_batches` (on the CPU; its length already a multiple, if wanted)
+    def __call__(self, batch: dict  # from pack_batches (on the CPU; its length already a multiple, if wanted)
                 ) -> tuple:
         "One step: `(loss, {part: loss})`, tensors on the GPU (copies: the next replay overwrites the graph's own)."
         batch = _pad_scored(batch, self.multiples)

@@ -42,7 +42,7 @@ def _label(r: dict) -> str:
     pat = "" if r.get("pattern") in (None, "plain") else f" {r['pattern']}"
     return f"{r.get('colour', '?')}{pat} {r.get('cls', '?')}{acc}"
 
-def compare(backbone, data: UniCTokensData, concept: str, systems: list,  # `System`s (`run_systems`, `baseline_systems`)
+def compare(backbone, data: UniCTokensData, concept: str, systems: list,  # Systems (run_systems, baseline_systems)
             prompt: str | None = None,  # mentions <concept>; None: no pictures
             question: str | None = None,  # mentions <concept>; None: no answer
             image=None,  # the picture the question is about (a path); None: asked without one (the black picture)

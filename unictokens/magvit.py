@@ -88,8 +88,8 @@ def to_dict(self: MAGVITv2Config) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 @patch(cls_method=True)
-def from_dict(cls: MAGVITv2Config, d: dict,  # e.g. the contents of `config.json`
-              source: str = "config"  # where `d` came from, for error messages
+def from_dict(cls: MAGVITv2Config, d: dict,  # e.g. the contents of config.json
+              source: str = "config"  # where d came from, for error messages
              ) -> MAGVITv2Config:
     "Config from `d`: keys starting with `_` are ignored, missing fields take the released defaults."
     known = {f.name for f in fields(cls)}
@@ -295,7 +295,7 @@ class Decoder(nn.Module):
 # %% ../nbs/02_magvit.ipynb #d60a2dda
 class MAGVITv2(nn.Module):
     "MAGVIT-v2 image tokenizer: `encode` images -> codes, `decode` codes -> images."
-    def __init__(self, config: MAGVITv2Config | None = None  # sizes; None: the released `showlab()` architecture
+    def __init__(self, config: MAGVITv2Config | None = None  # sizes; None: the released showlab() architecture
                 ):
         super().__init__()
         self.config = config if config is not None else MAGVITv2Config.showlab()

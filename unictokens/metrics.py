@@ -226,7 +226,7 @@ def vit_b32(cls: ClipScorer, pretrained: str = "openai",  # an open_clip tag or 
     return cls(model, open_clip.get_tokenizer("ViT-B-32"), preprocess)
 
 # %% ../nbs/10_metrics.ipynb #c97c2f82
-def face_embeddings(embedder,  # a `concepts.FaceEmbedder`: images -> (n, d)
+def face_embeddings(embedder,  # a concepts.FaceEmbedder: images -> (n, d)
                     images: Sequence) -> tuple:
     "(unit embeddings (k, d) or None, indices of the images where no face was found)."
     found, missing = [], []

@@ -129,7 +129,7 @@ def phi15_segments(turns: Sequence[tuple],  # [(question, answer)] with answer N
     return segs
 
 # %% ../nbs/01_prompting.ipynb #a8b0309e
-def encode_text(tokenizer, text: str  # text that may contain added tokens such as `<bo>`
+def encode_text(tokenizer, text: str  # text that may contain added tokens such as <bo>
                ) -> list:
     "Token ids of `text` without added bos/eos; raises if a word-level tokenizer had to use its unknown token."
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
@@ -143,7 +143,7 @@ def encode_text(tokenizer, text: str  # text that may contain added tokens such 
                          + (f": {', '.join(map(repr, words))}" if words else "") + f" in {text!r}")
     return ids
 
-def encode_segments(tokenizer, segments: Sequence[tuple]  # `[(text, supervised)]`
+def encode_segments(tokenizer, segments: Sequence[tuple]  # [(text, supervised)]
                    ) -> tuple:
     "`(ids, labels)` lists: labels are the ids on supervised segments, -100 elsewhere."
     ids, labels = [], []

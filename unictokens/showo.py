@@ -127,7 +127,7 @@ def _row_map(model: ShowO, device) -> torch.Tensor:
     return cache[key]
 
 @patch
-def embed(self: ShowO, input_ids: torch.Tensor,  # (B, L) ids of `self.layout`
+def embed(self: ShowO, input_ids: torch.Tensor,  # (B, L) ids of self.layout
           checked: bool = False  # True: the caller checked the ids (decoding loops check once, not at every step)
          ) -> torch.Tensor:
     "(B, L, hidden) input embeddings; ids of attached concept rows come from those rows."
@@ -187,7 +187,7 @@ def image_logits(self: ShowO, h: torch.Tensor  # (..., hidden) final hidden stat
 def forward_cached(self: ShowO, input_ids: torch.Tensor,  # (B, q) new token ids
                    attention_mask: torch.Tensor,  # (B, 1, q, past + q) mask over cached and new positions
                    cache=None,  # the cache returned by the previous call (None: prefill)
-                   checked: bool = False  # as for `hidden`
+                   checked: bool = False  # as for hidden
                   ) -> tuple:
     "`(logits (B, q, V) float32, cache)`: a forward pass that reuses and extends a key/value cache."
     from transformers import DynamicCache

@@ -71,7 +71,7 @@ class StageConfig:
 
 # %% ../nbs/09_stages.ipynb #52a55e2d
 def learning_parameters(ct: ConceptTokens,  # the concept being trained
-                        cfg: StageConfig  # the stage: `learn` and `frozen_head`
+                        cfg: StageConfig  # the stage: learn and frozen_head
                        ) -> list:
     "The rows a stage's optimizer gets: embedding and lm_head rows of `cfg.learn`, less the lm_head rows of `cfg.frozen_head`."
     unknown = sorted(set(cfg.frozen_head) - set(GROUPS))
@@ -235,7 +235,7 @@ def _oom_message(cfg: StageConfig, epoch: int, ck_root: Path, dev: torch.device)
 
 def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, out_dir, prev: Path | None = None,
                 seed: int = 0, face_embedder=None, cache: CodeCache | None = None, log=print,
-                callback=None  # called as callback(step, record) after every optimizer step (e.g. a `LossPlot`)
+                callback=None  # called as callback(step, record) after every optimizer step (e.g. a LossPlot)
                ) -> dict:
     "Train one stage; writes checkpoints and `out_dir/stage{n}`; returns `{'concept_dir', 'history', 'seconds', ...}`."
     out, t0, model = Path(out_dir), time.time(), backbone.showo
@@ -291,13 +291,13 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
     return {"concept_dir": final, "history": history, "seconds": time.time() - t0, "precision": precision, "peak_gib": peak}
 
 # %% ../nbs/09_stages.ipynb #d3427ab9
-def train_step(model, batch: dict,  # from `engine.pack_batches` (on the CPU) and `engine.batch_to` (on the model's device)
+def train_step(model, batch: dict,  # from engine.pack_batches (on the CPU) and engine.batch_to (on the model's device)
                weights: dict,  # part name -> its weight in the loss, e.g. {"t2i": 0.8, "mmu": 0.2}
                opt,  # the optimizer of the learning rows
                scaler=None,  # a GradScaler (fp16) or None
-               precision: str = "fp32",  # "fp32", "bf16" or "fp16" (`precision_of`)
+               precision: str = "fp32",  # "fp32", "bf16" or "fp16" (precision_of)
                checkpoint: bool = False,  # recompute each layer in backward
-               compiled: bool = False  # layers through `engine.compiled_layer` (a GPU; compiling takes a while the first time)
+               compiled: bool = False  # layers through engine.compiled_layer (a GPU; compiling takes a while the first time)
               ) -> tuple:
     "One optimizer step on a packed batch: `(loss, {part: loss})` as tensors (nothing is read back here)."
     low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)

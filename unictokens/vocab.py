@@ -102,7 +102,7 @@ def _check_range(t: torch.Tensor, lo: int, hi: int, what: str, allow: tuple = ()
         raise ValueError(f"{what}: {int(bad.sum())} value(s) outside [{lo}, {hi}), e.g. {v[:5].tolist()}")
 
 @patch
-def code_to_id(self: VocabLayout, codes: torch.Tensor  # image codes in `[0, codebook_size)`
+def code_to_id(self: VocabLayout, codes: torch.Tensor  # image codes in [0, codebook_size)
               ) -> torch.Tensor:
     "Token ids of image `codes`."
     codes = torch.as_tensor(codes)
@@ -129,7 +129,7 @@ def image_logits(self: VocabLayout, logits: torch.Tensor  # (..., vocab_size)
 @patch
 def check_ids(self: VocabLayout, ids: torch.Tensor,  # token ids
               what: str = "input_ids",  # name used in the error message
-              allow_ignore: bool = False  # also accept `IGNORE_ID` (-100) as in labels
+              allow_ignore: bool = False  # also accept IGNORE_ID (-100) as in labels
              ):
     "Raise a ValueError naming `what` if any id is outside `[0, vocab_size)`."
     _check_range(torch.as_tensor(ids), 0, self.vocab_size, f"{what} (vocab_size={self.vocab_size})",
