@@ -55,6 +55,14 @@ def draw(backbone, concept_dir, prompts: dict, n: int, seed: int) -> dict:
     return out
 
 
+def held_out_world(out: Path, device: str) -> tuple:
+    "(world folder, dataset, backbone, judge): the seed-1 toy world (made once under `out`), the shipped toy backbone, its judge."
+    world = out / "world"
+    if not (world / "concepts_list.json").is_file(): make_world(world, seed=1)
+    backbone = load_backbone("toy", device=device)
+    return world, UniCTokensData(world), backbone, bench_tools(backbone)["judge"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True); ap.add_argument("--concepts", type=int, default=3)
@@ -63,10 +71,7 @@ def main():
     ap.add_argument("--forms", default=",".join(FORMS), help=f"which of {FORMS} to draw, comma-separated")
     a = ap.parse_args()
     out, t0, forms = Path(a.out), time.time(), [f.strip() for f in a.forms.split(",")]
-    world = out / "world"
-    if not (world / "concepts_list.json").is_file(): make_world(world, seed=1)
-    data, backbone = UniCTokensData(world), load_backbone("toy", device=a.device)
-    judge = bench_tools(backbone)["judge"]
+    world, data, backbone, judge = held_out_world(out, a.device)
     rows = []
     for c in data.concepts()[: a.concepts]:
         run = out / "runs" / c

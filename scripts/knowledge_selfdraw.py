@@ -10,29 +10,20 @@ its hat."), the identifier, shared and generation rows learning. Both concept fi
 conditions as asked, scored by the toy judge. Nothing is filtered by the judge: the pictures are taken as drawn.
 Numbers, not a test.
 """
-import argparse, json, time
+import argparse, json, sys, time
 from dataclasses import replace
 from pathlib import Path
-import torch
-from unictokens.backbones import load_backbone, accessory_fact
-from unictokens.bench import bench_tools, system_of
-from unictokens.concepts import attached, expand_t2i
-from unictokens.data import UniCTokensData
-from unictokens.magvit import to_pil
-from unictokens.sampling import t2i_generate
+from unictokens.backbones import accessory_fact
+from unictokens.bench import system_of
 from unictokens.stages import train, train_stage, tiny_stage
-from unictokens.toyworld import make_world
+
+sys.path.insert(0, str(Path(__file__).parent))
+import knowledge_probe  # the same held-out world, drawing and judging as the probe
 
 
 def draw(backbone, concept_dir, prompt: str, n: int, seed: int) -> list:
-    "n PIL pictures of `prompt` drawn with the concept file attached."
-    dev = next(backbone.showo.parameters()).device
-    with attached(backbone, [concept_dir]) as (cts, pr):
-        text = expand_t2i(prompt, cts)
-        need = len(pr.text_ids([text])[0]) + 2
-        if need > pr.max_text_len: pr = pr.with_text_block(need)
-        g = torch.Generator(device=dev).manual_seed(seed)
-        return to_pil(backbone.magvit.decode(t2i_generate(backbone.showo, pr, [text] * n, steps=16, guidance=2.0, generator=g)))
+    "n PIL pictures of `prompt` drawn with the concept file attached (the probe's drawing)."
+    return knowledge_probe.draw(backbone, concept_dir, {"as asked": prompt}, n, seed)["as asked"]
 
 
 def main():
@@ -42,10 +33,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=3, help="epochs of the extra stage")
     a = ap.parse_args()
     out, t0 = Path(a.out), time.time()
-    world = out / "world"
-    if not (world / "concepts_list.json").is_file(): make_world(world, seed=1)
-    data, backbone = UniCTokensData(world), load_backbone("toy", device=a.device)
-    judge = bench_tools(backbone)["judge"]
+    world, data, backbone, judge = knowledge_probe.held_out_world(out, a.device)
     rows = []
     for c in data.concepts()[: a.concepts]:
         run = out / "runs" / c
