@@ -308,6 +308,8 @@ def pack_batches(parts: dict,  # name -> a collator's batch {'input_ids', 'label
         ids.append(F.pad(x, (0, n - l), value=layout.pad_id)); allowed.append(ok); first += B
     return {"input_ids": torch.cat(ids), "allowed": torch.cat(allowed), "scored": scored, "kinds": dict(kinds)}
 
+
+# %% ../nbs/03a_engine.ipynb #0e0ab3c5
 def batch_to(batch: dict,  # from pack_batches
              device) -> dict:
     "The packed batch on `device`; to a GPU from pinned memory without waiting (the queued step goes on meanwhile)."
@@ -316,6 +318,7 @@ def batch_to(batch: dict,  # from pack_batches
     return {"input_ids": go(batch["input_ids"]), "allowed": go(batch["allowed"]),
             "scored": {k: (go(p), go(t)) for k, (p, t) in batch["scored"].items()}, "kinds": batch.get("kinds", {})}
 
+# %% ../nbs/03a_engine.ipynb #fabd93f9
 def packed_losses(model: ShowO, batch: dict,  # from pack_batches, on the model's device (batch_to)
                   fused: bool | None = None,  # one-kernel GELU (layer_out); default: on a GPU
                   checkpoint: bool = False,  # recompute each layer in backward (less memory, one more forward)
