@@ -71,16 +71,15 @@ def layer_out(layer, x: torch.Tensor,  # (B, q, hidden) the layer's input (the r
     return layer.self_attn.dense(o.transpose(1, 2).reshape(B, q, -1)) + ff + x
 
 # %% ../nbs/03a_engine.ipynb #4e5a3390
-def _layer(layer, x, cos, sin, mask, fused, store=None, i=0, compiled=False):
+def _layer(layer, x, cos, sin, attn,  # attn(q, k, v) -> (B, heads, q, head_dim): the attention, with whatever cache it keeps
+           fused: bool, compiled: bool = False):
     "One layer: input LayerNorm, queries/keys/values, attention, output (the parallel block)."
     if compiled:  # the same layer through `compiled_layer` (below)
         h, q, k, v, finish = compiled_layer(layer, x, cos, sin)
-        if store is not None: store(i, k, v)
-        return finish(attend(q, k, v, mask, layer.self_attn.scaling))
+        return finish(attn(q, k, v))
     h = layer.input_layernorm(x)
     q, k, v = layer_qkv(layer, h, cos, sin)
-    if store is not None: store(i, k, v)
-    return layer_out(layer, x, h, attend(q, k, v, mask, layer.self_attn.scaling), fused)
+    return layer_out(layer, x, h, attn(q, k, v), fused)
 
 def phi_hidden(model: ShowO, x: torch.Tensor,  # (B, L, hidden) input embeddings (ShowO.embed)
                mask: torch.Tensor,  # (B, 1, L, L) additive mask in x's dtype
@@ -95,8 +94,11 @@ def phi_hidden(model: ShowO, x: torch.Tensor,  # (B, L, hidden) input embeddings
     m = model.showo.model
     cos, sin = rope or rotary(model, x, torch.arange(x.shape[1], device=x.device))
     for i, layer in enumerate(m.layers):
-        if checkpoint: x = torch.utils.checkpoint.checkpoint(_layer, layer, x, cos, sin, mask, fused, None, i, compiled, use_reentrant=False)
-        else: x = _layer(layer, x, cos, sin, mask, fused, store, i, compiled)
+        def attn(q, k, v, i=i, scale=layer.self_attn.scaling):
+            if store is not None: store(i, k, v)
+            return attend(q, k, v, mask, scale)
+        if checkpoint: x = torch.utils.checkpoint.checkpoint(_layer, layer, x, cos, sin, attn, fused, compiled, use_reentrant=False)
+        else: x = _layer(layer, x, cos, sin, attn, fused, compiled)
     return m.final_layernorm(x)
 
 
@@ -144,14 +146,10 @@ class PictureSteps:
         m, s = self.model.showo.model, self.start
         x = self.model.embed(seg, checked=True)
         for i, layer in enumerate(m.layers):
-            if self.compiled:
-                h, q, k, v, finish = compiled_layer(layer, x, self.cos, self.sin)
-            else:
-                h = layer.input_layernorm(x)
-                q, k, v = layer_qkv(layer, h, self.cos, self.sin)
-                finish = lambda o: layer_out(layer, x, h, o, self.fused)
-            self.k[i, :, s:], self.v[i, :, s:] = k, v
-            x = finish(self._attend(i, q, layer.self_attn.scaling))
+            def attn(q, k, v, i=i, scale=layer.self_attn.scaling):
+                self.k[i, :, s:], self.v[i, :, s:] = k, v  # the image segment's keys and values beside the text's
+                return self._attend(i, q, scale)
+            x = _layer(layer, x, self.cos, self.sin, attn, self.fused, self.compiled)
         return m.final_layernorm(x)
 
     def __call__(self, seg: torch.Tensor  # (B, L - start) the image segment's current ids
@@ -199,14 +197,10 @@ class Decoder:
         x = self.model.embed(tok, checked=True)
         cos, sin = rotary(self.model, x, pos)
         for i, layer in enumerate(m.layers):
-            if self.compiled:
-                h, q, k, v, finish = compiled_layer(layer, x, cos, sin)
-            else:
-                h = layer.input_layernorm(x)
-                q, k, v = layer_qkv(layer, h, cos, sin)
-                finish = lambda o: layer_out(layer, x, h, o, self.fused)
-            self.k[i].index_copy_(1, pos, k); self.v[i].index_copy_(1, pos, v)
-            x = finish(attend(q, self.k[i], self.v[i], self.visible, layer.self_attn.scaling))
+            def attn(q, k, v, i=i, scale=layer.self_attn.scaling):
+                self.k[i].index_copy_(1, pos, k); self.v[i].index_copy_(1, pos, v)  # into the static cache
+                return attend(q, self.k[i], self.v[i], self.visible, scale)
+            x = _layer(layer, x, cos, sin, attn, self.fused, self.compiled)
         return self.model.logits(m.final_layernorm(x))[:, 0]
 
     def step(self, tok: torch.Tensor,  # (B,) the ids just chosen
