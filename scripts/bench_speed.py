@@ -41,8 +41,7 @@ from unictokens.prompting import sample_t2i_mask, t2i_attention_mask, mmu_attent
 from unictokens.sampling import t2i_generate, mmu_generate, mmu_generate_uncached, ANSWER_ENGINES, PICTURE_ENGINES, GRAPHED
 from unictokens.concepts import ConceptTokens, attach_concepts
 from unictokens.showo import ShowO, ShowOConfig, t2i_loss, mmu_loss
-from unictokens.engine import pack_batches, batch_to, TrainingGraphs
-from unictokens.stages import train_step
+from unictokens.engine import pack_batches, batch_to, train_step, TrainingGraphs
 
 GROUPS = {"identifier": 1, "shared": 16, "gen": 8, "und": 8}  # 33 rows, as a stage-3 concept
 LOOP = 10  # training steps timed together, as the stage loop runs them
@@ -119,7 +118,7 @@ def release_step(model, parts, opt, copy_back):
 
 
 def ours_step(model, pr, parts, opt, precision: str, checkpoint: bool = False, compiled: bool = False):
-    "The stage loop's step (`stages.train_step`): the parts packed on the CPU, moved, one forward, the head at scored positions."
+    "The stage loop's step (`engine.train_step`): the parts packed on the CPU, moved, one forward, the head at scored positions."
     dev = next(model.parameters()).device
     batch = batch_to(pack_batches(parts, {k: k for k in parts}, pr.layout, pr.max_text_len + 1), dev)
     return train_step(model, batch, {"t2i": 0.8, "mmu": 0.2}, opt, None, precision, checkpoint, compiled)

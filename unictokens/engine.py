@@ -14,7 +14,7 @@ from .vocab import IGNORE_ID
 
 # %% auto #0
 __all__ = ['rotation', 'rotary', 'layer_qkv', 'attend', 'layer_out', 'phi_hidden', 'PictureSteps', 'Decoder', 'Graphed',
-           'compiled_layer', 'pack_batches', 'batch_to', 'packed_losses', 'TrainingGraphs']
+           'compiled_layer', 'pack_batches', 'batch_to', 'packed_losses', 'train_step', 'TrainingGraphs']
 
 # %% ../nbs/03a_engine.ipynb #b2325874
 _ROTATIONS = {}
@@ -325,6 +325,28 @@ def packed_losses(model: ShowO, batch: dict,  # from pack_batches, on the model'
                    checkpoint=checkpoint, compiled=compiled).flatten(0, 1)
     return {name: F.cross_entropy(model.logits(h[pos]), target) for name, (pos, target) in batch["scored"].items()}
 
+# %% ../nbs/03a_engine.ipynb #c27cceb2
+def train_step(model, batch: dict,  # from pack_batches (on the CPU) and batch_to (on the model's device)
+               weights: dict,  # part name -> its weight in the loss, e.g. {"t2i": 0.8, "mmu": 0.2}
+               opt,  # the optimizer of the learning rows
+               scaler=None,  # a GradScaler (fp16) or None
+               precision: str = "fp32",  # "fp32", "bf16" or "fp16" (precision_of)
+               checkpoint: bool = False,  # recompute each layer in backward
+               compiled: bool = False  # layers through compiled_layer (a GPU; compiling takes a while the first time)
+              ) -> tuple:
+    "One optimizer step on a packed batch: `(loss, {part: loss})` as tensors (nothing is read back here)."
+    low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    weights_dtype = model.showo.lm_head.weight.dtype
+    # autocast only where the weights are float32 (the toy backbone): low-precision weights need no casting, and
+    # autocast would copy every LayerNorm's input to float32 and back
+    amp = torch.autocast(batch["input_ids"].device.type, dtype=low or torch.float32, enabled=low is not None and weights_dtype == torch.float32)
+    with amp: parts = packed_losses(model, batch, checkpoint=checkpoint, compiled=compiled)
+    loss = sum(weights[k] * v for k, v in parts.items())
+    opt.zero_grad(set_to_none=True)
+    if scaler: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+    else: loss.backward(); opt.step()
+    return loss, parts
+
 # %% ../nbs/03a_engine.ipynb #37d0d9fd
 def _pad_scored(batch: dict,  # from pack_batches, on the CPU
                 multiples: dict  # kind -> pad each part of that kind to a multiple of this many scored positions
@@ -351,11 +373,9 @@ class TrainingGraphs:
         self.graphs = {}
 
     def _step(self, names, ids, allowed, *scored):
-        self.opt.zero_grad(set_to_none=True)  # inside the capture: the graph's backward writes fresh gradients each replay
+        "`train_step` on the buffers; inside the capture its gradients start unset, so each replay writes them afresh."
         batch = {"input_ids": ids, "allowed": allowed, "scored": {k: scored[2 * j:2 * j + 2] for j, k in enumerate(names)}}
-        parts = packed_losses(self.model, batch, checkpoint=self.checkpoint)
-        loss = sum(self.weights[k] * parts[k] for k in names)
-        loss.backward(); self.opt.step()
+        loss, parts = train_step(self.model, batch, self.weights, self.opt, checkpoint=self.checkpoint)
         return (loss, *(parts[k] for k in names))
 
     def _capture(self, names, flat):

@@ -15,13 +15,13 @@ from .concepts import (ConceptTokens, T2I_FORMS, attach_concepts, detach_concept
 from .data import UniCTokensData, MMUDataset, T2IDataset, MMUCollator, T2ICollator, CodeCache, load_image, image_transform
 from .showo import t2i_loss, mmu_loss
 from .sampling import t2i_generate
-from .engine import pack_batches, batch_to, packed_losses, TrainingGraphs
+from .engine import pack_batches, batch_to, packed_losses, train_step, TrainingGraphs
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'learning_parameters', 'paper_stage', 'tiny_stage', 'init_rows',
            'whiteout', 'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of', 'train_stage',
-           'train_step', 'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch', 'run_record', 'record_differences',
-           'train', 'check_start_epochs', 'previous_concept', 'generate', 'ask']
+           'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch', 'run_record', 'record_differences', 'train',
+           'check_start_epochs', 'previous_concept', 'generate', 'ask']
 
 # %% ../nbs/09_stages.ipynb #2c71cbb0
 @dataclass
@@ -291,27 +291,6 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
     return {"concept_dir": final, "history": history, "seconds": time.time() - t0, "precision": precision, "peak_gib": peak}
 
 # %% ../nbs/09_stages.ipynb #d3427ab9
-def train_step(model, batch: dict,  # from engine.pack_batches (on the CPU) and engine.batch_to (on the model's device)
-               weights: dict,  # part name -> its weight in the loss, e.g. {"t2i": 0.8, "mmu": 0.2}
-               opt,  # the optimizer of the learning rows
-               scaler=None,  # a GradScaler (fp16) or None
-               precision: str = "fp32",  # "fp32", "bf16" or "fp16" (precision_of)
-               checkpoint: bool = False,  # recompute each layer in backward
-               compiled: bool = False  # layers through engine.compiled_layer (a GPU; compiling takes a while the first time)
-              ) -> tuple:
-    "One optimizer step on a packed batch: `(loss, {part: loss})` as tensors (nothing is read back here)."
-    low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-    weights_dtype = model.showo.lm_head.weight.dtype
-    # autocast only where the weights are float32 (the toy backbone): low-precision weights need no casting, and
-    # autocast would copy every LayerNorm's input to float32 and back
-    amp = torch.autocast(batch["input_ids"].device.type, dtype=low or torch.float32, enabled=low is not None and weights_dtype == torch.float32)
-    with amp: parts = packed_losses(model, batch, checkpoint=checkpoint, compiled=compiled)
-    loss = sum(weights[k] * v for k, v in parts.items())
-    opt.zero_grad(set_to_none=True)
-    if scaler: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
-    else: loss.backward(); opt.step()
-    return loss, parts
-
 def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, precision: str, epoch: int, seed: int,
            history: list, callback, weights: dict, graphs=None):
     "One epoch over the understanding data, with generation batches in step when the t2i weight is set."
