@@ -81,10 +81,37 @@ def norm_variants(B=2, q=1025, heads=32, hd=64, hidden=2048, inter=8192, dtype=t
     return {"us_per_call": out, "shape": [B, q, heads, hd]}
 
 
+def matmul_variants(M=2050, hidden=2048, inter=8192, dtype=torch.bfloat16, reps=50) -> dict:
+    "A picture step's matrix products at its shape (B=2 x 1,025 image positions), several ways: what fusing them would save."
+    h = torch.randn(M, hidden, device="cuda", dtype=dtype)
+    wq, wk, wv = (torch.randn(hidden, hidden, device="cuda", dtype=dtype) / 45 for _ in range(3))
+    bq, bk, bv = (torch.randn(hidden, device="cuda", dtype=dtype) for _ in range(3))
+    wqkv, bqkv = torch.cat([wq, wk, wv]), torch.cat([bq, bk, bv])
+    w1, b1 = torch.randn(inter, hidden, device="cuda", dtype=dtype) / 45, torch.randn(inter, device="cuda", dtype=dtype)
+    ways = {"q, k, v: three products": lambda: (F.linear(h, wq, bq), F.linear(h, wk, bk), F.linear(h, wv, bv)),
+            "q, k, v: one product": lambda: F.linear(h, wqkv, bqkv),
+            "fc1 then tanh GELU": lambda: F.gelu(F.linear(h, w1, b1), approximate="tanh"),
+            "fc1 with the GELU in cuBLAS's epilogue": lambda: torch._addmm_activation(b1, h, w1.t(), use_gelu=True),
+            "fc1 alone": lambda: F.linear(h, w1, b1)}
+    out = {}
+    for name, f in ways.items():
+        f(); torch.cuda.synchronize(); t0 = time.perf_counter()
+        for _ in range(reps): f()
+        torch.cuda.synchronize(); out[name] = round((time.perf_counter() - t0) / reps * 1e6, 1)
+    a = torch._addmm_activation(b1, h, w1.t(), use_gelu=True).float(); b = F.gelu(F.linear(h, w1, b1).float(), approximate="tanh")
+    return {"us_per_call": out, "shape": [M, hidden, inter], "epilogue_gelu_max_abs_diff": round((a - b).abs().max().item(), 4)}
+
+
+WORKS = ("picture_step", "picture", "picture_graph", "picture_compiled", "answer", "training", "attention", "small_ops", "matmuls")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, default=3); ap.add_argument("--out", default=None)
+    ap.add_argument("--works", default=",".join(WORKS), help=f"comma-separated, of {', '.join(WORKS)}")
     a = ap.parse_args()
+    works = set(a.works.split(","))
+    if works - set(WORKS): ap.error(f"unknown works {sorted(works - set(WORKS))}; choose from {', '.join(WORKS)}")
     dev = "cuda"
     model, pr, rows = build(torch.bfloat16, dev, tiny=False)
     r = {"device": torch.cuda.get_device_name(), "torch": torch.__version__}
@@ -95,16 +122,23 @@ def main():
 
     @torch.no_grad()
     def picture_step(): model.image_logits(model.hidden(ids, mask, checked=True)[:, slots]).softmax(-1)
-    r["picture step (one CFG forward, B=2)"] = profile(picture_step, a.calls * 5)
-    r["picture, 50 steps"] = profile(lambda: t2i_generate(model, pr, ["a photo of the cat"], steps=50, guidance=5.0,
-                                                         generator=torch.Generator(dev).manual_seed(0)), 1)
+    def picture(engine): return lambda: t2i_generate(model, pr, ["a photo of the cat"], steps=50, guidance=5.0, engine=engine,
+                                                     generator=torch.Generator(dev).manual_seed(0))
+    if "picture_step" in works: r["picture step (one CFG forward, B=2)"] = profile(picture_step, a.calls * 5)
+    if "picture" in works: r["picture, 50 steps"] = profile(picture("auto"), 1)
+    if "picture_graph" in works: r["picture, 50 steps, engine graph"] = profile(picture("graph"), 1, top=20)
+    if "picture_compiled" in works:
+        picture("compiled")()  # compiles
+        r["picture, 50 steps, engine compiled"] = profile(picture("compiled"), 1, top=20)
     prefix = pr.mmu_prefix(torch.randint(0, L.codebook_size, (1, N)).to(dev), "what is in the picture ?")
-    r["answer, 20 tokens"] = profile(lambda: mmu_generate(model, prefix, 20, eot_id=-1), a.calls)
-    parts = batches(model, pr)
-    opt = torch.optim.AdamW(rows.parameters(), lr=1e-3)
-    r["training step"] = profile(lambda: ours_step(model, pr, parts, opt, "bf16"), a.calls)
-    r["attention alone"] = attention_variants()
-    r["small ops alone"] = norm_variants()
+    if "answer" in works: r["answer, 20 tokens"] = profile(lambda: mmu_generate(model, prefix, 20, eot_id=-1), a.calls)
+    if "training" in works:
+        parts = batches(model, pr)
+        opt = torch.optim.AdamW(rows.parameters(), lr=1e-3)
+        r["training step"] = profile(lambda: ours_step(model, pr, parts, opt, "bf16"), a.calls)
+    if "attention" in works: r["attention alone"] = attention_variants()
+    if "small_ops" in works: r["small ops alone"] = norm_variants()
+    if "matmuls" in works: r["matrix products alone"] = matmul_variants()
     for k, v in r.items(): print(k, json.dumps(v, indent=1), flush=True)
     if a.out: Path(a.out).write_text(json.dumps(r, indent=1) + "\n")
 

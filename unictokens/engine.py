@@ -72,10 +72,11 @@ def layer_out(layer, x: torch.Tensor,  # (B, q, hidden) the layer's input (the r
 
 # %% ../nbs/03a_engine.ipynb #4e5a3390
 def _layer(layer, x, cos, sin, attn,  # attn(q, k, v) -> (B, heads, q, head_dim): the attention, with whatever cache it keeps
-           fused: bool, compiled: bool = False):
+           fused: bool, compiled: bool = False,
+           into: tuple | None = None):  # compiled: (k, v) cache views the keys and values go straight into (compiled_layer)
     "One layer: input LayerNorm, queries/keys/values, attention, output (the parallel block)."
     if compiled:  # the same layer through `compiled_layer` (below)
-        h, q, k, v, finish = compiled_layer(layer, x, cos, sin)
+        h, q, k, v, finish = compiled_layer(layer, x, cos, sin, into)
         return finish(attn(q, k, v))
     h = layer.input_layernorm(x)
     q, k, v = layer_qkv(layer, h, cos, sin)
@@ -111,51 +112,80 @@ class PictureSteps:
                  fused: bool | None = None,  # one-kernel GELU (layer_out); default: on a GPU
                  compiled: bool = False  # each step's layers through compiled_layer (see below)
                 ):
-        m, L = model.showo.model, model.layout
+        m = model.showo.model
         self.model, self.start, self.compiled = model, start, compiled
         self.fused = ids.is_cuda if fused is None else fused
-        B, n = ids.shape
+        B, n = self.shape = tuple(ids.shape)
         dtype, dev = m.embed_tokens.weight.dtype, ids.device
-        mask = _prepare_mask(t2i_attention_mask(ids, L), dtype, n)
-        x = model.embed(ids[:, :start], checked=True)
-        cos, sin = rotary(model, x, torch.arange(n, device=dev))
-        self.cos, self.sin = cos[:, start:], sin[:, start:]
         a = m.layers[0].self_attn
         self.k = torch.zeros(len(m.layers), B, n, a.config.num_attention_heads, a.head_dim, dtype=dtype, device=dev)
         self.v = torch.zeros_like(self.k)
-        def store(i, k, v): self.k[i, :, :start], self.v[i, :, :start] = k, v
-        # the text: causal, blind to the image, the same at every step
-        phi_hidden(model, x, mask[:, :, :start, :start], (cos[:, :start], sin[:, :start]), store, self.fused)
-        pad = ids[:, :start] == L.pad_id
-        pads = pad.sum(1).tolist()  # read back once, here, not at every step
-        leading = all(not pad[b, p:].any() for b, p in enumerate(pads))
-        self.mask = None if leading else mask[:, :, start:]  # pads not all leading: attend through the mask
+        self.rope = rotary(model, self.k, torch.arange(n, device=dev))
+        self.cos, self.sin = (t[:, start:] for t in self.rope)
+        self.padding = self._padding(ids)
+        pads, leading = self.padding
+        # pads not all leading: attend through the mask (a buffer, so that later prompts can refill it)
+        self.mask = None if leading else torch.empty(B, 1, n - start, n, dtype=dtype, device=dev)
         self.runs = []  # (rows, first visible key): neighbouring rows with the same pads share one attention call
         for b, p in enumerate(pads):
             if self.runs and self.runs[-1][1] == p: self.runs[-1] = (slice(self.runs[-1][0].start, b + 1), p)
             else: self.runs.append((slice(b, b + 1), p))
+        self._text(ids)
         self._graph = Graphed(self._forward, ids[:, start:].clone()) if graph else None
 
-    def _attend(self, i: int, q: torch.Tensor, scale: float) -> torch.Tensor:
+    def _padding(self, ids: torch.Tensor) -> tuple:
+        "(pads per row, whether every row's pads lead its text): what a step depends on besides the shapes."
+        pad = ids[:, :self.start] == self.model.layout.pad_id
+        pads = pad.sum(1).tolist()  # read back once per set of prompts, not at every step
+        return tuple(pads), all(not pad[b, p:].any() for b, p in enumerate(pads))
+
+    def _text(self, ids: torch.Tensor):
+        "The text's keys and values (causal, blind to the image, the same at every step) into the buffers, in place."
+        s = self.start
+        mask = _prepare_mask(t2i_attention_mask(ids, self.model.layout), self.k.dtype, ids.shape[1])
+        def store(i, k, v): self.k[i, :, :s], self.v[i, :, :s] = k, v
+        phi_hidden(self.model, self.model.embed(ids[:, :s], checked=True), mask[:, :, :s, :s],
+                   tuple(t[:, :s] for t in self.rope), store, self.fused)
+        if self.mask is not None: self.mask.copy_(mask[:, :, s:])
+
+    def fits(self, ids: torch.Tensor  # (B, L) t2i prompts
+            ) -> bool:
+        "Whether `set_prompts(ids)` can reuse these buffers (and graph): the same shape, device and padding."
+        return tuple(ids.shape) == self.shape and ids.device == self.k.device and self._padding(ids) == self.padding
+
+    def set_prompts(self, ids: torch.Tensor  # (B, L) t2i prompts that `fit`, checked ids
+                   ):
+        "Start over with new prompts: their text is computed into the same buffers, so a captured graph reads it."
+        if not self.fits(ids):
+            raise ValueError(f"these picture steps hold {self.shape[0]} prompts of {self.shape[1]} ids padded as "
+                             f"{self.padding[0]}; got {tuple(ids.shape)} on {ids.device}: make a new PictureSteps")
+        self._text(ids)
+
+    def _attend(self, i: int, q: torch.Tensor, scale: float):
         k, v = self.k[i], self.v[i]
         if self.mask is not None: return attend(q, k, v, self.mask, scale)
-        outs = [attend(q[r], k[r, p:], v[r, p:], None, scale) for r, p in self.runs]
-        return outs[0] if len(outs) == 1 else torch.cat(outs)
+        outs = tuple(attend(q[r], k[r, p:], v[r, p:], None, scale) for r, p in self.runs)
+        if len(outs) == 1: return outs[0]
+        return outs if self.compiled else torch.cat(outs)  # compiled: joined inside the fused transpose that follows
 
     def _forward(self, seg: torch.Tensor) -> torch.Tensor:
         m, s = self.model.showo.model, self.start
         x = self.model.embed(seg, checked=True)
         for i, layer in enumerate(m.layers):
             def attn(q, k, v, i=i, scale=layer.self_attn.scaling):
-                self.k[i, :, s:], self.v[i, :, s:] = k, v  # the image segment's keys and values beside the text's
+                # the image segment's keys and values beside the text's (compiled: already there, and a copy of a
+                # tensor onto itself does nothing)
+                self.k[i, :, s:], self.v[i, :, s:] = k, v
                 return self._attend(i, q, scale)
-            x = _layer(layer, x, self.cos, self.sin, attn, self.fused, self.compiled)
+            into = (self.k[i, :, s:], self.v[i, :, s:]) if self.compiled else None
+            x = _layer(layer, x, self.cos, self.sin, attn, self.fused, self.compiled, into)
         return m.final_layernorm(x)
 
     def __call__(self, seg: torch.Tensor  # (B, L - start) the image segment's current ids
                 ) -> torch.Tensor:
         "(B, L - start, hidden) final hidden states of the image segment (with a graph: a buffer the next call reuses)."
         return self._forward(seg) if self._graph is None else self._graph(seg)
+
 
 # %% ../nbs/03a_engine.ipynb #6b7f5a16
 class Decoder:
@@ -246,25 +276,38 @@ def _pre(x, ln_w, ln_b, eps, wq, bq, wk, bk, wv, bv, qn, kn, cos, sin, hd: int, 
         return t * cos + rot * sin
     return h, heads(wq, bq, qn), heads(wk, bk, kn), heads(wv, bv)
 
-def _post(x, h, o, wd, bd, w1, b1, w2, b2):
+def _post(x, h, o,  # o: (B, heads, q, head_dim), or a tuple of row blocks of it (joined here, in the transpose's copy)
+          wd, bd, w1, b1, w2, b2):
     "A layer after attention, written for `torch.compile`: output projection + MLP (tanh GELU) + residual."
     B, q, _ = x.shape
+    if isinstance(o, tuple): o = torch.cat(o)
     return F.linear(o.transpose(1, 2).reshape(B, q, -1), wd, bd) + F.linear(F.gelu(F.linear(h, w1, b1), approximate="tanh"), w2, b2) + x
+
+def _pre_into(x, ln_w, ln_b, eps, wq, bq, wk, bk, wv, bv, qn, kn, cos, sin, hd: int, r: int,
+              kc, vc):  # (B, q, heads, head_dim) views of a cache: the keys and values are written there
+    "`_pre` with the keys and values stored straight into a cache, by the kernels that make them: no copy after."
+    h, q, k, v = _pre(x, ln_w, ln_b, eps, wq, bq, wk, bk, wv, bv, qn, kn, cos, sin, hd, r)
+    kc.copy_(k); vc.copy_(v)
+    return h, q
 
 _COMPILED = {}
 
-def compiled_layer(layer, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> tuple:
+def compiled_layer(layer, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
+                   into: tuple | None = None  # (k, v) views of a cache to write the keys and values into (returned as k, v)
+                  ) -> tuple:
     "`(h, q, k, v, finish)`: `layer_qkv` compiled, and `finish(o)` = `layer_out(..., fused=True)` compiled."
     a = layer.self_attn
     if any(type(mod) is not torch.nn.Linear for mod in (a.q_proj, a.k_proj, a.v_proj, a.dense, layer.mlp.fc1, layer.mlp.fc2)):
         raise ValueError("engine 'compiled' reads each layer's weights directly and would skip its adapters (LoRA); "
                          "use engine='graph' for a model with adapters")
-    if not _COMPILED: _COMPILED.update(pre=torch.compile(_pre, dynamic=False), post=torch.compile(_post, dynamic=False))
+    if not _COMPILED: _COMPILED.update({f.__name__[1:]: torch.compile(f, dynamic=False) for f in (_pre, _pre_into, _post)})
     ln = layer.input_layernorm
     qk = getattr(a, "qk_layernorm", False)
     qn, kn = ((n.weight, n.bias, n.eps) if qk else None for n in (getattr(a, "q_layernorm", None), getattr(a, "k_layernorm", None)))
-    h, q, k, v = _COMPILED["pre"](x, ln.weight, ln.bias, ln.eps, a.q_proj.weight, a.q_proj.bias, a.k_proj.weight,
-                                  a.k_proj.bias, a.v_proj.weight, a.v_proj.bias, qn, kn, cos, sin, a.head_dim, a.rotary_ndims)
+    args = (x, ln.weight, ln.bias, ln.eps, a.q_proj.weight, a.q_proj.bias, a.k_proj.weight, a.k_proj.bias, a.v_proj.weight,
+            a.v_proj.bias, qn, kn, cos, sin, a.head_dim, a.rotary_ndims)
+    if into is None: h, q, k, v = _COMPILED["pre"](*args)
+    else: (h, q), (k, v) = _COMPILED["pre_into"](*args, *into), into
     m = layer.mlp
     finish = lambda o: _COMPILED["post"](x, h, o, a.dense.weight, a.dense.bias, m.fc1.weight, m.fc1.bias, m.fc2.weight, m.fc2.bias)
     return h, q, k, v, finish
@@ -364,13 +407,14 @@ class TrainingGraphs:
     def __init__(self, model: ShowO, opt,  # the optimizer of the learning rows, made with capturable=True
                  weights: dict,  # part name -> its weight in the loss
                  checkpoint: bool = False,  # recompute each layer in backward
-                 multiples: dict | None = None  # kind -> scored positions padded to a multiple of this
+                 multiples: dict | None = None,  # kind -> scored positions padded to a multiple of this
+                 max_graphs: int = 4  # graphs kept (each holds its own activations); beyond it the least recently used goes
                 ):
         if not all(g.get("capturable") for g in opt.param_groups):
             raise ValueError("TrainingGraphs replays the optimizer's step inside a CUDA graph: make the optimizer with capturable=True")
         self.model, self.opt, self.weights, self.checkpoint = model, opt, weights, checkpoint
         self.multiples = multiples or {"t2i": 1024, "mmu": 256}
-        self.graphs = {}
+        self.graphs, self.max_graphs, self.captures = {}, max_graphs, 0
 
     def _step(self, names, ids, allowed, *scored):
         "`train_step` on the buffers; inside the capture its gradients start unset, so each replay writes them afresh."
@@ -399,6 +443,11 @@ class TrainingGraphs:
         on = batch_to(batch, dev)
         flat = [on["input_ids"], on["allowed"], *(t for k in names for t in on["scored"][k])]
         key = (names, *(tuple(t.shape) for t in flat))
-        if key not in self.graphs: self.graphs[key] = self._capture(names, flat)
+        if key in self.graphs: self.graphs[key] = self.graphs.pop(key)  # the most recently used goes last
+        else:
+            if len(self.graphs) >= self.max_graphs:
+                while len(self.graphs) >= self.max_graphs: self.graphs.pop(next(iter(self.graphs)))
+                torch.cuda.empty_cache()  # the dropped graphs' memory back to the GPU
+            self.graphs[key] = self._capture(names, flat); self.captures += 1
         out = [t.clone() for t in self.graphs[key](*flat)]
         return out[0], dict(zip(names, out[1:]))

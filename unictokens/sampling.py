@@ -15,7 +15,8 @@ from .engine import PictureSteps, Decoder
 
 # %% auto #0
 __all__ = ['PICTURE_ENGINES', 'ANSWER_ENGINES', 'GRAPHED', 'n_masked_after', 'gumbel_noise', 'remask_lowest',
-           'gumbel_temperatures', 't2i_generate', 'mmu_generate_uncached', 'mmu_generate', 'decoder_for']
+           'gumbel_temperatures', 'picture_steps_for', 'drop_engines', 't2i_generate', 'mmu_generate_uncached',
+           'mmu_generate', 'decoder_for']
 
 # %% ../nbs/04_sampling.ipynb #5cb78da7
 def n_masked_after(step: int,  # 0-based step
@@ -66,6 +67,27 @@ def _engine(name: str, device, engines: tuple) -> str:
     if name in GRAPHED and not gpu: raise ValueError(f"engine {name!r} needs a GPU; the model is on {device}")
     return name
 
+def _engine_key(model: ShowO, *what) -> tuple:
+    "What a kept engine depends on beyond its shapes: `what`, the layout, the tensors a graph reads, the adapters."
+    rows = tuple(p.data_ptr() for r in model.concept_rows for p in r.parameters())  # a graph reads these very tensors
+    return (*what, model.layout, rows, model.showo.model.embed_tokens.weight.data_ptr(), model.__dict__.get("_lora_owner"))
+
+def picture_steps_for(model: ShowO, ids: torch.Tensor,  # (B, L) checked t2i prompts
+                      start: int,  # where the image segment begins
+                      graph: bool, compiled: bool = False) -> PictureSteps:
+    "A `PictureSteps` for `ids`: the model's last one, with the new prompts' text, when they fit it (the same shape and padding); else a new one."
+    key, have = _engine_key(model, start, graph, compiled), model.__dict__.get("_picture_steps")
+    if have is not None and have[0] == key and have[1].fits(ids):
+        have[1].set_prompts(ids)
+        return have[1]
+    model.__dict__["_picture_steps"] = None  # let the old buffers (and graph) go before new ones are allocated
+    model.__dict__["_picture_steps"] = (key, PictureSteps(model, ids, start, graph, compiled=compiled))
+    return model.__dict__["_picture_steps"][1]
+
+def drop_engines(model: ShowO):
+    "Let go of the answer and picture engines the model keeps between calls (their buffers and graphs), before training, say."
+    for k in ("_decoder", "_picture_steps"): model.__dict__.pop(k, None)
+
 # %% ../nbs/04_sampling.ipynb #0ac13af0
 @torch.no_grad()
 def t2i_generate(model: ShowO, prompter: Prompter,
@@ -92,7 +114,7 @@ def t2i_generate(model: ShowO, prompter: Prompter,
         mask = _prepare_mask(t2i_attention_mask(ids, L), model.showo.model.embed_tokens.weight.dtype, ids.shape[1])
         forward = lambda ids: model.hidden(ids, mask, checked=True)[:, slots]
     else:  # the text's keys and values once; each step runs the image segment (<|soi|>, slots, <|eoi|>)
-        seg = PictureSteps(model, ids, slots.start - 1, graph=engine in GRAPHED, compiled=engine == "compiled")
+        seg = picture_steps_for(model, ids, slots.start - 1, graph=engine in GRAPHED, compiled=engine == "compiled")
         forward = lambda ids: seg(ids[:, slots.start - 1:])[:, 1:1 + N]
     codes = torch.zeros(B, N, dtype=torch.long, device=dev)
     unknown = torch.ones(B, N, dtype=torch.bool, device=dev)
@@ -169,9 +191,7 @@ def mmu_generate(model: ShowO, input_ids: torch.Tensor,  # (B, L) left-padded mm
 # %% ../nbs/04_sampling.ipynb #c6e238f2
 def decoder_for(model: ShowO, batch: int, positions: int, graph: bool, compiled: bool = False) -> Decoder:
     "A `Decoder` for `batch` rows and at least `positions` positions: the model's last one when it fits, else a new one."
-    rows = tuple(p.data_ptr() for r in model.concept_rows for p in r.parameters())  # a graph reads these very tensors
-    key = (batch, graph, compiled, model.layout, rows, model.showo.model.embed_tokens.weight.data_ptr(), model.__dict__.get("_lora_owner"))
-    have = model.__dict__.get("_decoder")
+    key, have = _engine_key(model, batch, graph, compiled), model.__dict__.get("_decoder")
     if have is None or have[0] != key or have[1].max_len < positions:
         model.__dict__["_decoder"] = None  # let the old cache go before the new one is allocated
         model.__dict__["_decoder"] = (key, Decoder(model, batch, -(-positions // 256) * 256, graph, compiled=compiled))  # lengths in steps of 256

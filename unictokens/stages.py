@@ -14,7 +14,7 @@ from .concepts import (ConceptTokens, T2I_FORMS, attach_concepts, detach_concept
                                  code_embedding_init, kmeans, face_embedding_init, PAPER_GROUP_SIZES, GROUPS)
 from .data import UniCTokensData, MMUDataset, T2IDataset, MMUCollator, T2ICollator, CodeCache, load_image, image_transform
 from .showo import t2i_loss, mmu_loss
-from .sampling import t2i_generate
+from .sampling import t2i_generate, drop_engines
 from .engine import pack_batches, batch_to, packed_losses, train_step, TrainingGraphs
 
 # %% auto #0
@@ -256,6 +256,7 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
         ct, state, history = _stage_concept(backbone, data, concept, cfg, prev, cache, seed, face_embedder, log), None, []
     ct.meta["t2i_form"] = cfg.t2i_form  # the collator's prompts, perception and every later use of the file follow it
     model.requires_grad_(False)
+    drop_engines(model)  # the answer and picture engines kept from earlier calls (perception's, say): their memory back
     pr = attach_concepts(model, backbone.tokenizer, [ct])
     precision = precision_of(cfg, dev)
     try:
