@@ -69,13 +69,15 @@ def main():
     ap.add_argument("--n", type=int, default=8, help="pictures per prompt"); ap.add_argument("--device", default="cpu")
     ap.add_argument("--t2i-form", default=None, choices=T2I_FORMS, help="train with this generation form (default: the preset's)")
     ap.add_argument("--forms", default=",".join(FORMS), help=f"which of {FORMS} to draw, comma-separated")
+    ap.add_argument("--row-norm-cap", type=float, default=None, help="train with StageConfig.row_norm_cap (default: the preset's)")
     a = ap.parse_args()
     out, t0, forms = Path(a.out), time.time(), [f.strip() for f in a.forms.split(",")]
     world, data, backbone, judge = held_out_world(out, a.device)
     rows = []
     for c in data.concepts()[: a.concepts]:
         run = out / "runs" / c
-        train(c, world, backbone, out_dir=run, seed=0, log=lambda m: None, **({"t2i_form": a.t2i_form} if a.t2i_form else {}))
+        over = {k: v for k, v in (("t2i_form", a.t2i_form), ("row_norm_cap", a.row_norm_cap)) if v is not None}
+        train(c, world, backbone, out_dir=run, seed=0, log=lambda m: None, **over)
         info, concept_dir = data.info(c), system_of(run).gen[0]
         for k, condition in enumerate(data.derive_test_data(c).conditions):
             prompts = {k: v for k, v in variants(condition, info.extra_info).items() if k in forms}
@@ -89,7 +91,7 @@ def main():
         vs = [r for r in rows if r["form"] == form]
         summary[form] = {k: sum(r[k] for r in vs) / max(len(vs), 1) for k in ("score", "identity", "fact")} | {"pictures": len(vs)}
         summary[form]["both"] = sum(r["identity"] and r["fact"] == 1 for r in vs) / max(len(vs), 1)
-    result = {"t2i_form": a.t2i_form or "phrase", "world_seed": 1, "concepts": data.concepts()[: a.concepts], "pictures_per_prompt": a.n, "device": a.device,
+    result = {"t2i_form": a.t2i_form or "phrase", "row_norm_cap": a.row_norm_cap, "world_seed": 1, "concepts": data.concepts()[: a.concepts], "pictures_per_prompt": a.n, "device": a.device,
               "seconds": round(time.time() - t0, 1), "summary": summary, "pictures": rows}
     (out / "knowledge_probe.json").write_text(json.dumps(result, indent=1) + "\n")
     for form, s in summary.items():

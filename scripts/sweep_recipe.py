@@ -5,8 +5,10 @@ never the seed-0 world whose test files UnifyBench reports. Numbers, not a test.
     python scripts/sweep_recipe.py run --out out/sweep --device cpu --pack sweep.tgz \
         --per-category 1 --grid 3:0.01,3:0.03,6:0.003,6:0.01 --processes 2                  # a 2-core CPU, about 20 minutes
     python scripts/sweep_recipe.py merge sweep.tgz --into nbs/results/sweep                  # what 09_stages reads
-    python scripts/sweep_recipe.py heads --out out/heads --pack $OUT/heads.tgz                # frozen lm_head rows: 2 GPUs, minutes
-    python scripts/sweep_recipe.py merge-heads heads.tgz --into nbs/results/sweep            # what 10b_bench reads
+    python scripts/sweep_recipe.py choice heads --out out/heads --pack $OUT/heads.tgz --per-category 10   # frozen lm_head rows: 2 GPUs, minutes
+    python scripts/sweep_recipe.py merge-choice heads.tgz --into nbs/results/sweep          # heads.json, what 10b_bench reads
+    python scripts/sweep_recipe.py choice norms --out out/norms --pack $OUT/norms.tgz --per-category 10   # capped row norms
+    python scripts/sweep_recipe.py merge-choice norms.tgz --into nbs/results/sweep          # norms.json, what 09_stages reads
 
 `run` makes the seed-1 world, then trains and scores "ours" (no ablations, no baselines) on six of its concepts (two per
 category, seed 0) once per setting in GRID, as separate `unictokens demo` processes (all at once, or `--processes` at a
@@ -16,12 +18,14 @@ concept-grounded VQA, text-only and knowledge-driven judges) among the settings 
 (MAX_CPU_EPOCHS); every stage's training losses (each epoch's mean over its steps, then over the concepts; and the last epoch's steps)
 are kept beside the scores to show convergence.
 
-`heads` asks the same kind of question of `StageConfig.frozen_head` (which lm_head rows keep their start; the release
-trains them all): each of HEAD_SETTINGS trains and scores "ours" at the tiny recipe on the six held-out concepts with
-three training seeds, one `torchrun` of `--processes` processes per setting, all settings at once. Its rule, also fixed
-before any result (HEAD_RULE): a setting other than the release's is adopted only if its mean of the four headline
-scores beats the release's, paired over the 18 (concept, seed) pairs, with the whole 95% bootstrap interval of the
-difference above zero; among several such, the highest mean. Otherwise the release's rows stay.
+`choice` asks a question of one setting with a few values (CHOICES): `heads`, `StageConfig.frozen_head` (which lm_head
+rows keep their start; the release trains them all), or `norms`, `StageConfig.row_norm_cap` (learning embedding rows
+kept within a multiple of the backbone's median word-row norm; the release caps nothing). Each value trains and scores
+"ours" at the tiny recipe on the held-out concepts (`--per-category`) with three training seeds, one `torchrun` of
+`--processes` processes per value, all values at once. Its rule, also fixed before any result (CHOICE_RULE): a value
+other than the release's is adopted only if its mean of the four headline scores beats the release's, paired over the
+(concept, seed) pairs, with the whole 95% bootstrap interval of the difference above zero; among several such, the
+highest mean. Otherwise the release's setting stays.
 """
 import argparse, io, json, os, subprocess, sys, tarfile, time
 from pathlib import Path
@@ -33,47 +37,51 @@ MAX_CPU_EPOCHS = 6  # `unictokens demo` (5 trainings, 8 systems) must stay under
 
 def name(e, lr): return f"e{e}_lr{lr:g}"
 
-HEAD_SETTINGS = ("none", "identifier", "all")  # --frozen-head; "none" is the release
-HEAD_RULE = ("adopt a frozen_head other than none only if its mean of the four headline scores beats none's, paired over "
-             "(concept, seed), with the 95% bootstrap interval of the difference above zero; among several, the highest mean")
+# settings chosen between rather than tuned: each maps a setting to its `unictokens demo` arguments; "none" is the release's
+CHOICES = {"heads": ("frozen_head", ("none", "identifier", "all"), lambda s: ["--frozen-head", s]),
+           "norms": ("row_norm_cap", ("none", "1", "2", "4"), lambda s: [] if s == "none" else ["--row-norm-cap", s])}
+CHOICE_RULE = ("adopt a {field} other than none (the release's) only if its mean of the four headline scores beats none's, paired "
+               "over (concept, seed), with the 95% bootstrap interval of the difference above zero; among several, the highest mean")
 
 
-def heads(a):
-    "Train and score ours under every HEAD_SETTINGS on the held-out concepts x 3 seeds, one torchrun per setting, at once."
+def choice(a):
+    "Train and score ours under every setting of one of CHOICES on the held-out concepts x 3 seeds, one torchrun per setting, at once."
     from unictokens.toyworld import make_world
+    field, settings, args = CHOICES[a.sweep]
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     world = out / "world"
     if not (world / "concepts_list.json").is_file(): make_world(world, seed=1)
     cats = json.loads((world / "concepts_list.json").read_text())
     chosen = [c for cs in cats.values() for c in cs[:a.per_category]]
     t0, procs = time.time(), {}
-    for h in HEAD_SETTINGS:
+    for h in settings:
         cmd = ["torchrun", "--standalone", "--nproc_per_node", str(a.processes), "-m", "unictokens.cli", "demo", "--data-root", str(world),
-               "--concepts", ",".join(chosen), "--ablations", "none", "--no-baselines", "--seeds", a.seeds, "--frozen-head", h,
+               "--concepts", ",".join(chosen), "--ablations", "none", "--no-baselines", "--seeds", a.seeds, *args(h),
                "--device", a.device, "--out", str(out / h)]
         procs[h] = subprocess.Popen(cmd, stdout=open(out / f"{h}.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
     codes = {}
     for h, p in procs.items():
         try: codes[h] = p.wait(timeout=max(1, a.deadline - (time.time() - t0)))
         except subprocess.TimeoutExpired: os.killpg(p.pid, 15); codes[h] = p.wait()
-    print(f"{len(HEAD_SETTINGS)} settings x {len(chosen)} held-out concepts x seeds {a.seeds} in {time.time() - t0:.0f} s; exit codes {codes}")
+    print(f"{len(settings)} settings x {len(chosen)} held-out concepts x seeds {a.seeds} in {time.time() - t0:.0f} s; exit codes {codes}")
     with tarfile.open(a.pack, "w:gz") as tar:
-        for h in HEAD_SETTINGS:
-            for f in sorted((out / h).glob("concepts/seed_*/*/result.json")) + [out / f"{h}.log"]:
+        for h in settings:
+            for f in sorted((out / h).glob("concepts/seed_*/*/result.json")) + sorted((out / h).glob("failures/*.json")) + [out / f"{h}.log"]:
                 if f.is_file(): tar.add(f, str(f.relative_to(out)))
-        info = {"concepts": chosen, "world_seed": 1, "seeds": a.seeds, "settings": list(HEAD_SETTINGS), "seconds": round(time.time() - t0, 1),
-                "exit_codes": codes, "processes_per_setting": a.processes}
-        blob = json.dumps(info).encode(); ti = tarfile.TarInfo("heads.json"); ti.size = len(blob); tar.addfile(ti, io.BytesIO(blob))
+        info = {"sweep": a.sweep, "field": field, "concepts": chosen, "world_seed": 1, "seeds": a.seeds, "settings": list(settings),
+                "seconds": round(time.time() - t0, 1), "exit_codes": codes, "processes_per_setting": a.processes}
+        blob = json.dumps(info).encode(); ti = tarfile.TarInfo("choice.json"); ti.size = len(blob); tar.addfile(ti, io.BytesIO(blob))
 
 
-def merge_heads(a):
+def merge_choice(a):
     "Per setting: headline means with intervals, the name echo, paired differences from the release's; the rule's choice."
     from unictokens.bench import metric_values, understanding_values
     from unictokens.metrics import bootstrap_mean, paired_differences
     into = Path(a.into); into.mkdir(parents=True, exist_ok=True)
     with tarfile.open(a.archive) as tar:
         files = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
-    info = json.loads(files["heads.json"])
+    info = json.loads(files.get("choice.json") or files["heads.json"])  # heads.json: archives of the first (heads) sweep
+    sweep = info.get("sweep", "heads")
     results = {h: [json.loads(v) for k, v in sorted(files.items()) if k.startswith(f"{h}/") and k.endswith("result.json")] for h in info["settings"]}
     headline = lambda rs: understanding_values(rs, "ours", HEADLINE)  # {concept: [mean of the four headline scores per seed]}
     rows, base = {}, headline(results["none"])
@@ -88,8 +96,8 @@ def merge_heads(a):
     better = [h for h, r in rows.items() if h != "none" and r["difference_from_none"] and r["difference_from_none"][1] is not None
               and r["difference_from_none"][1] > 0]
     chosen = max(better, key=lambda h: rows[h]["mean"][0]) if better else "none"
-    result = {**info, "rule": HEAD_RULE, "rows": rows, "chosen": chosen}
-    (into / "heads.json").write_text(json.dumps(result, indent=1) + "\n")
+    result = {**info, "rule": CHOICE_RULE.format(field=CHOICES[sweep][0]), "rows": rows, "chosen": chosen}
+    (into / f"{sweep}.json").write_text(json.dumps(result, indent=1) + "\n")
     for h, r in rows.items():
         print(h, r["pairs"], "pairs | mean", [round(x, 3) for x in r["mean"] if x is not None], "| diff", r["difference_from_none"] and [round(x, 3) for x in r["difference_from_none"]],
               "| echo", r["echo"], "|", {m: round(v[0], 3) for m, v in r["scores"].items()})
@@ -167,9 +175,9 @@ if __name__ == "__main__":
     r.add_argument("--processes", type=int, default=None, help="settings run at once (default: all)")
     r.add_argument("--quick", action="store_true", help="one concept, two settings of one epoch: the path on a CPU"); r.set_defaults(func=run)
     m = sub.add_parser("merge"); m.add_argument("archive"); m.add_argument("--into", required=True); m.set_defaults(func=merge)
-    h = sub.add_parser("heads"); h.add_argument("--out", required=True); h.add_argument("--device", default="cuda")
-    h.add_argument("--pack", required=True); h.add_argument("--deadline", type=float, default=400)
+    h = sub.add_parser("choice"); h.add_argument("sweep", choices=list(CHOICES)); h.add_argument("--out", required=True)
+    h.add_argument("--device", default="cuda"); h.add_argument("--pack", required=True); h.add_argument("--deadline", type=float, default=400)
     h.add_argument("--per-category", type=int, default=2); h.add_argument("--seeds", default="0,1,2")
-    h.add_argument("--processes", type=int, default=9, help="processes per setting (each setting is one torchrun)"); h.set_defaults(func=heads)
-    mh = sub.add_parser("merge-heads"); mh.add_argument("archive"); mh.add_argument("--into", required=True); mh.set_defaults(func=merge_heads)
+    h.add_argument("--processes", type=int, default=9, help="processes per setting (each setting is one torchrun)"); h.set_defaults(func=choice)
+    mh = sub.add_parser("merge-choice"); mh.add_argument("archive"); mh.add_argument("--into", required=True); mh.set_defaults(func=merge_choice)
     a = ap.parse_args(); a.func(a)

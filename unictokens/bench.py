@@ -4,7 +4,7 @@
 
 # %% ../nbs/10b_bench.ipynb #02461cc1
 from __future__ import annotations
-import dataclasses, json, math, os, shutil, time
+import dataclasses, json, math, os, shutil, time, traceback
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +16,10 @@ from .metrics import (METRIC_NAMES, recognition_scores, multiple_choice_correct,
 from .judges import Judge, make_judge, concept_fields
 
 # %% auto #0
-__all__ = ['BASELINES', 'KNOWN_ITEMS', 'UNDERSTANDING', 'CLAIMS', 'System', 'system_of', 'random_concept', 'baseline_systems',
-           'rewrite', 'description', 'BenchConfig', 'answers_of', 'pictures_of', 'evaluate_system', 'bench_tools',
-           'result_key', 'evaluate_concept', 'metric_values', 'aggregate', 'understanding_values', 'claims',
-           'write_report', 'bench_one', 'coordinator', 'wait_for_everyone', 'process_device', 'run_share',
+__all__ = ['BASELINES', 'ENGINES', 'KNOWN_ITEMS', 'UNDERSTANDING', 'CLAIMS', 'System', 'system_of', 'random_concept',
+           'baseline_systems', 'rewrite', 'description', 'BenchConfig', 'answers_of', 'pictures_of', 'evaluate_system',
+           'bench_tools', 'result_key', 'evaluate_concept', 'metric_values', 'aggregate', 'understanding_values',
+           'claims', 'write_report', 'bench_one', 'coordinator', 'wait_for_everyone', 'process_device', 'run_share',
            'gathered_failures', 'run_bench']
 
 # %% ../nbs/10b_bench.ipynb #f0815002
@@ -98,6 +98,8 @@ def description(concept: str,  # the concept's name
     return " ".join(rewrite(s, concept, info, "class") for s in [f["info"], *f["extra_info"]] if s)
 
 # %% ../nbs/10b_bench.ipynb #b61fcabc
+ENGINES = ("auto", "graph", "compiled")  # the engines that serve both answers and pictures (04_sampling)
+
 @dataclass
 class BenchConfig:
     "How UnifyBench generates and reads per concept: `tiny()` for the toy world, `paper()` as the release evaluates."
@@ -108,6 +110,10 @@ class BenchConfig:
     batch: int = 16  # questions per forward pass
     max_prompts: int | None = None  # the first n generation prompts only (None: all)
     seed: int = 0  # picture seeds
+    engine: str = "auto"  # how answers and pictures run: "auto", or on a GPU "graph" or "compiled" (04_sampling); not part of a result's key
+
+    def __post_init__(self):
+        if self.engine not in ENGINES: raise ValueError(f"BenchConfig.engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
 
     @classmethod
     def tiny(cls, **kw) -> BenchConfig:
@@ -154,7 +160,7 @@ def answers_of(backbone,  # the backbone
             codes = backbone.magvit.encode(torch.stack([image_transform(load_image(Path(p)), res) for p, _, _ in chunk]).to(dev))
             qs = [rewrite(q, concept, info, system.prompt) for _, q, _ in chunk]
             sys = [description(concept, info) if system.prompt == "description" else mmu_system(q, cts) for q in qs]
-            ids = mmu_generate(model, pr.mmu_prefix(codes, qs, system=sys), cfg.max_new_tokens)
+            ids = mmu_generate(model, pr.mmu_prefix(codes, qs, system=sys), cfg.max_new_tokens, engine=cfg.engine)
             out += [pr.tokenizer.decode(x, skip_special_tokens=True).strip() for x in ids]
             cut += [len(x) >= cfg.max_new_tokens for x in ids]  # no end-of-text within the limit
     return out, cut
@@ -180,7 +186,7 @@ def pictures_of(backbone, concept: str, info, system: System, prompts: list, cfg
                 pr = pr.with_text_block(need)
         for k, p in enumerate(prompts):
             g = torch.Generator(device=dev).manual_seed(cfg.seed * 7919 + k)
-            codes = t2i_generate(backbone.showo, pr, [texts[p]] * cfg.n_images, steps=cfg.steps, guidance=cfg.guidance, generator=g)
+            codes = t2i_generate(backbone.showo, pr, [texts[p]] * cfg.n_images, steps=cfg.steps, guidance=cfg.guidance, generator=g, engine=cfg.engine)
             out[p] = to_pil(backbone.magvit.decode(codes))
     return out
 
@@ -297,9 +303,10 @@ def result_key(system: System,  # the row
                tools: dict,  # the judge, CLIP and face embedder used
                cfg: BenchConfig  # the evaluation settings
               ) -> dict:
-    "What a system's result depends on: its concept files' hashes, the judge and the evaluation settings."
+    "What a system's result depends on: its concept files' hashes, the judge and the evaluation settings (the engine aside, like the device)."
+    bench = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "engine"}
     return {"und": _folder_hash(system.und), "gen": _folder_hash(system.gen), "prompt": system.prompt,
-            "judge": getattr(tools["judge"], "name", "judge"), "bench": dataclasses.asdict(cfg)}
+            "judge": getattr(tools["judge"], "name", "judge"), "bench": bench}
 
 def evaluate_concept(backbone, data, concept: str, systems: list, tools: dict, out_dir, cfg: BenchConfig | None = None,
                      log=print, seed: int = 0,  # the training seed the systems were trained with
@@ -559,7 +566,7 @@ def run_share(state, items: list, work, out: Path, log=print,
             try: work(item)
             except KeyboardInterrupt: raise
             except Exception as e:
-                failed.append({"item": name(item), "error": f"{type(e).__name__}: {str(e)[:1000]}"})
+                failed.append({"item": name(item), "error": f"{type(e).__name__}: {str(e)[:1000]}", "traceback": traceback.format_exc()[-4000:]})
                 log(f"{name(item)}: FAILED ({failed[-1]['error'][:200]}); going on with the others")
                 if torch.cuda.is_available(): torch.cuda.empty_cache()
     if failed:

@@ -9,12 +9,13 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['MIN_PHOTOS', 'MIN_PHOTO_SIDE', 'CATEGORY_WORDS', 'FROZEN_HEAD', 'FROZEN_HEAD_HELP', 'T2I_FORMS_CLI', 'T2I_FORM_HELP',
-           'EXPECTED', 'tiny_backbone', 'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld',
-           'check_photos', 'read_facts', 'new_concept', 'cmd_concept_new', 'cmd_pretrain_toy', 'CLIError',
-           'positive_int', 'positive_float', 'seed_int', 'stage_list', 'check_device', 'writable_dir',
-           'concept_folders', 'check_prompt', 'weights_dtype', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo',
-           'cmd_eval', 'build_parser', 'run', 'main']
+__all__ = ['MIN_PHOTOS', 'MIN_PHOTO_SIDE', 'CATEGORY_WORDS', 'FROZEN_HEAD', 'FROZEN_HEAD_HELP', 'T2I_FORMS_CLI', 'ROW_NORM_HELP',
+           'ENGINE_CHOICES', 'ENGINE_HELP', 'T2I_FORM_HELP', 'EXPECTED', 'tiny_backbone', 'save_images',
+           'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'check_photos', 'read_facts', 'new_concept',
+           'cmd_concept_new', 'cmd_pretrain_toy', 'CLIError', 'positive_int', 'positive_float', 'seed_int',
+           'stage_list', 'check_device', 'check_engine', 'writable_dir', 'concept_folders', 'check_prompt',
+           'weights_dtype', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval', 'build_parser', 'run',
+           'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -292,6 +293,10 @@ FROZEN_HEAD_HELP = ("lm_head rows kept at their start while their embedding rows
                     "identifier (the concept token's row, so the name is not learned as an answer's first word) or all. "
                     "Default: the preset's (tiny: identifier, chosen on held-out concepts; paper: none)")
 T2I_FORMS_CLI = ("phrase", "described")  # concepts.T2I_FORMS, written out: importing concepts here would load transformers
+ROW_NORM_HELP = ("keep the learning embedding rows within this multiple of the backbone's median word-row norm after every step "
+                 "(default: no cap, as the release; StageConfig.row_norm_cap)")
+ENGINE_CHOICES = ("auto", "graph", "compiled")  # bench.ENGINES, written out for the same reason
+ENGINE_HELP = "how answers and pictures run: auto (graph on a GPU), graph, or compiled (the fastest on a GPU, after a few seconds of compiling for each new shape; 04_sampling)"
 T2I_FORM_HELP = ("how generation prompts carry the concept: phrase (its tokens where its name stands, as in the release) or "
                  "described (the name stays and '<c> is <tokens>.' comes first); default: the preset's")
 
@@ -336,6 +341,14 @@ def check_device(device: str  # 'cpu', 'cuda' or 'cuda:N'
     if str(device).startswith("cuda:") and int(str(device).split(":")[1]) >= torch.cuda.device_count():
         raise CLIError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA GPU(s)")
     return device
+
+def check_engine(engine: str,  # 'auto', 'graph' or 'compiled'
+                 device: str  # where it would run
+                ) -> str:
+    "The engine, if it can run on `device` (graph and compiled replay CUDA graphs)."
+    if engine in ("graph", "compiled") and not str(device).startswith("cuda"):
+        raise CLIError(f"--engine {engine} replays CUDA graphs and needs a GPU (--device cuda); on {device} use --engine auto")
+    return engine
 
 def writable_dir(path,  # a folder to write
                  what: str = "--out"  # the option it came from, for the message
@@ -421,6 +434,7 @@ def cmd_train(a: argparse.Namespace  # parsed arguments of unictokens train
     if a.grad_checkpointing: over["grad_checkpointing"] = True
     if a.frozen_head: over["frozen_head"] = FROZEN_HEAD[a.frozen_head]
     if a.t2i_form: over["t2i_form"] = a.t2i_form
+    if a.row_norm_cap: over["row_norm_cap"] = a.row_norm_cap
     if a.concepts: return _train_many(a, stages, over)
     if a.data_root:  # the data is checked before the backbone loads; a broken dataset trains nothing and writes nothing
         data = UniCTokensData(a.data_root)
@@ -438,8 +452,8 @@ def cmd_generate(a: argparse.Namespace  # parsed arguments of unictokens generat
                 ) -> list:
     "Generate pictures of a prompt with one or more concepts (concept folders or run folders)."
     from unictokens.stages import generate
-    check_prompt(a.prompt); dirs = concept_folders(a.concept); check_device(a.device); out = writable_dir(a.out)
-    pics = generate(_backbone(a.backbone, a.device), dirs, a.prompt, a.n, a.steps, a.guidance, a.seed)
+    check_engine(a.engine, check_device(a.device)); check_prompt(a.prompt); dirs = concept_folders(a.concept); out = writable_dir(a.out)
+    pics = generate(_backbone(a.backbone, a.device), dirs, a.prompt, a.n, a.steps, a.guidance, a.seed, engine=a.engine)
     paths = save_images(pics, out)
     print(paths[-1]); return paths
 
@@ -447,15 +461,16 @@ def cmd_ask(a: argparse.Namespace  # parsed arguments of unictokens ask
            ) -> str:
     "Answer a question about an image (or, with no image, the text-only form)."
     from unictokens.stages import ask
-    check_prompt(a.question, "question"); dirs = concept_folders(a.concept); check_device(a.device)
+    check_engine(a.engine, check_device(a.device)); check_prompt(a.question, "question"); dirs = concept_folders(a.concept)
     if a.image and not Path(a.image).is_file(): raise CLIError(f"--image {a.image}: no such file")
-    answer = ask(_backbone(a.backbone, a.device), dirs, a.question, a.image)
+    answer = ask(_backbone(a.backbone, a.device), dirs, a.question, a.image, engine=a.engine)
     print(answer); return answer
 
 # %% ../nbs/11_cli.ipynb #7a3bb9a7
 def _bench_cfg(a, preset: str = "tiny"):
     from unictokens.bench import BenchConfig
-    return BenchConfig.preset(preset, n_images=a.n_images, steps=a.steps, guidance=a.guidance, max_new_tokens=a.max_new_tokens, seed=a.seed)
+    return BenchConfig.preset(preset, n_images=a.n_images, steps=a.steps, guidance=a.guidance, max_new_tokens=a.max_new_tokens, seed=a.seed,
+                              engine=check_engine(a.engine, a.device))
 
 def _seeds(text: str) -> list:
     try: seeds = [int(s) for s in str(text).split(",") if s.strip()]
@@ -475,7 +490,7 @@ def cmd_demo(a: argparse.Namespace  # parsed arguments of unictokens demo
     if unknown: raise CLIError(f"--ablations: unknown {unknown}; choose from {', '.join(ABLATIONS)}, or all, or none")
     agg = run_bench(a.out, a.data_root, a.concepts, a.backbone, a.device, abl, not a.no_baselines, a.judge, "tiny", _bench_cfg(a),
                     seeds, log=lambda m: print(m, flush=True),
-                    train_kw={k: v for k, v in (("epochs", a.epochs), ("lr", a.lr), ("frozen_head", FROZEN_HEAD.get(a.frozen_head)), ("t2i_form", a.t2i_form)) if v is not None} or None)
+                    train_kw={k: v for k, v in (("epochs", a.epochs), ("lr", a.lr), ("frozen_head", FROZEN_HEAD.get(a.frozen_head)), ("t2i_form", a.t2i_form), ("row_norm_cap", a.row_norm_cap)) if v is not None} or None)
     if agg is not None: print(Path(a.out) / "report.md")  # the main process (the only one without a launcher)
     from unictokens.bench import coordinator, gathered_failures
     failures = gathered_failures(Path(a.out)) if coordinator().is_main_process else []
@@ -612,17 +627,20 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--lr", type=positive_float, default=None, help="learning rate of every stage (default: the preset's)")
     tr.add_argument("--frozen-head", default=None, choices=list(FROZEN_HEAD), help=FROZEN_HEAD_HELP)
     tr.add_argument("--t2i-form", default=None, choices=T2I_FORMS_CLI, help=T2I_FORM_HELP)
+    tr.add_argument("--row-norm-cap", type=positive_float, default=None, help=ROW_NORM_HELP)
     tr.set_defaults(func=cmd_train)
     ge = sub.add_parser("generate", help="draw a prompt that mentions concepts")
     ge.add_argument("prompt"); ge.add_argument("--concept", action="append", required=True, help="a concept folder (repeatable)")
     ge.add_argument("--backbone", default="toy"); ge.add_argument("--n", type=positive_int, default=4)
     ge.add_argument("--steps", type=positive_int, default=16); ge.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ge.add_argument("--guidance", type=float, default=2.0); ge.add_argument("--seed", type=seed_int, default=0)
-    ge.add_argument("--out", default="out/generate"); ge.set_defaults(func=cmd_generate)
+    ge.add_argument("--out", default="out/generate"); ge.add_argument("--engine", default="auto", choices=ENGINE_CHOICES, help=ENGINE_HELP)
+    ge.set_defaults(func=cmd_generate)
     ak = sub.add_parser("ask", help="ask about a concept (with --image, about a picture)")
     ak.add_argument("question"); ak.add_argument("--concept", action="append", required=True, help="a concept folder (repeatable)")
     ak.add_argument("--image", default=None); ak.add_argument("--backbone", default="toy")
-    ak.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu"); ak.set_defaults(func=cmd_ask)
+    ak.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ak.add_argument("--engine", default="auto", choices=ENGINE_CHOICES, help=ENGINE_HELP); ak.set_defaults(func=cmd_ask)
     def bench_args(x):
         x.add_argument("--backbone", default="toy"); x.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
         x.add_argument("--judge", default="auto", choices=["auto", "offline", "api"],
@@ -632,6 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
         x.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the preset's: tiny 2, paper 5)")
         x.add_argument("--max-new-tokens", type=positive_int, default=None, help="longest answer (default: the preset's: tiny 24, paper 100)")
         x.add_argument("--seed", type=seed_int, default=0)
+        x.add_argument("--engine", default="auto", choices=ENGINE_CHOICES, help=ENGINE_HELP)
         x.add_argument("--no-baselines", action="store_true", help="skip the no-concept, text-description and random-rows rows")
     de = sub.add_parser("demo", help="toy world -> three stages -> UnifyBench against baselines -> report (CPU, minutes)")
     de.add_argument("--out", default="out/demo"); de.add_argument("--data-root", default=None, help="default: a toy world made on the fly")
@@ -641,6 +660,7 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--lr", type=positive_float, default=None, help="learning rate of every stage (default: the tiny recipe's)")
     de.add_argument("--frozen-head", default=None, choices=list(FROZEN_HEAD), help=FROZEN_HEAD_HELP)
     de.add_argument("--t2i-form", default=None, choices=T2I_FORMS_CLI, help=T2I_FORM_HELP)
+    de.add_argument("--row-norm-cap", type=positive_float, default=None, help=ROW_NORM_HELP)
     de.add_argument("--seeds", default="0", help="training seeds, e.g. 0,1,2: each concept is trained and scored once per seed")
     bench_args(de); de.set_defaults(func=cmd_demo)
     ev = sub.add_parser("eval", help="UnifyBench: score concept files and write report.md, report.html, scores.json")

@@ -4,6 +4,7 @@
 
 # %% ../nbs/03a_engine.ipynb #28c68f99
 from __future__ import annotations
+import gc
 import torch
 import torch.nn.functional as F
 import torch.utils.checkpoint
@@ -255,7 +256,14 @@ class Graphed:
             for _ in range(warmup): fn(*buffers)
         torch.cuda.current_stream().wait_stream(side)
         self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph): self.out = fn(*buffers)
+        # only this thread's calls may break the capture ("thread_local": a communication library's watchdog thread, as
+        # torchrun starts, cannot), and the garbage collector waits: an object it frees mid-capture could free CUDA or
+        # pinned memory, which a capture does not allow (torch.cuda.graph collects once, just before it starts)
+        collecting = gc.isenabled(); gc.disable()
+        try:
+            with torch.cuda.graph(self.graph, capture_error_mode="thread_local"): self.out = fn(*buffers)
+        finally:
+            if collecting: gc.enable()
 
     def __call__(self, *inputs: torch.Tensor):
         "Copy `inputs` into the first buffers, replay, return the output buffer (overwritten by the next call)."

@@ -20,8 +20,8 @@ from .engine import pack_batches, batch_to, packed_losses, train_step, TrainingG
 # %% auto #0
 __all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'learning_parameters', 'paper_stage', 'tiny_stage', 'init_rows',
            'whiteout', 'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of', 'train_stage',
-           'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch', 'run_record', 'record_differences', 'train',
-           'check_start_epochs', 'previous_concept', 'generate', 'ask']
+           'text_row_norm', 'cap_rows', 'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch', 'run_record',
+           'record_differences', 'train', 'check_start_epochs', 'previous_concept', 'generate', 'ask']
 
 # %% ../nbs/09_stages.ipynb #2c71cbb0
 @dataclass
@@ -68,6 +68,7 @@ class StageConfig:
     grad_checkpointing: bool = False  # recompute each layer's activations in backward: less GPU memory, more time
     frozen_head: tuple = ()  # groups whose lm_head rows (weight, bias) keep their start; () as the release: every learning row
     t2i_form: str = "phrase"  # how generation prompts carry the concept (`concepts.T2I_FORMS`): "phrase" as the release, or "described"
+    row_norm_cap: float | None = None  # learning embedding rows kept within this multiple of the backbone's median text-row norm (None: as the release)
 
 # %% ../nbs/09_stages.ipynb #52a55e2d
 def learning_parameters(ct: ConceptTokens,  # the concept being trained
@@ -210,8 +211,9 @@ def _stage_concept(backbone, data, concept: str, cfg: StageConfig, prev: Path | 
     pc = None
     if "perception" in cfg.init.values():
         pr = attach_concepts(model, backbone.tokenizer, [ct])
-        res = perception_pictures(backbone, pr, ct, data.concept_categories().get(concept), cfg.perception, seed)
-        detach_concepts(model); pc = res["codes"]
+        try: res = perception_pictures(backbone, pr, ct, data.concept_categories().get(concept), cfg.perception, seed)
+        finally: detach_concepts(model)  # also when drawing fails: the backbone goes back as it came
+        pc = res["codes"]
         log(f"stage {cfg.stage}: {len(pc)} perception pictures of {res['prompt']!r}")
     for group, how in cfg.init.items(): init_rows(ct, group, how, backbone, data, cache, cfg, seed, face_embedder, pc)
     return ct
@@ -292,6 +294,18 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
     return {"concept_dir": final, "history": history, "seconds": time.time() - t0, "precision": precision, "peak_gib": peak}
 
 # %% ../nbs/09_stages.ipynb #d3427ab9
+def text_row_norm(model: ShowO) -> float:
+    "The median norm of the backbone's text embedding rows: the scale of a word as the model reads it."
+    n = model.config.layout.text_size
+    return model.showo.model.embed_tokens.weight[:n].detach().float().norm(dim=1).median().item()
+
+@torch.no_grad()
+def cap_rows(rows: list,  # embedding row tensors (n, hidden)
+             cap: float  # the largest norm a row may have
+            ):
+    "Scale every row whose norm is above `cap` down to `cap`, in place."
+    for r in rows: r.mul_((cap / r.norm(dim=1, keepdim=True).clamp(min=1e-12)).clamp(max=1.0))
+
 def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, precision: str, epoch: int, seed: int,
            history: list, callback, weights: dict, graphs=None):
     "One epoch over the understanding data, with generation batches in step when the t2i weight is set."
@@ -307,10 +321,13 @@ def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, 
         if "t2i" in weights: parts["t2i"] = t2i_col([t2i_ds[t_order[(i * cfg.t2i_batch + k) % len(t_order)]] for k in range(cfg.t2i_batch)])
         return pack_batches(parts, {k: k for k in parts}, pr.layout, pr.max_text_len + 1, multiple=256 if graphs else 1)
     n_steps = math.ceil(len(m_order) / cfg.mmu_batch)
+    cap = cfg.row_norm_cap and cfg.row_norm_cap * text_row_norm(model)
+    rows = [ct.rows.embed[g] for g in cfg.learn if g in ct.rows.sizes]
     nxt = batch(0)
     for i in range(n_steps):
         if graphs: loss, parts = graphs(nxt)  # one replay of the captured step
         else: loss, parts = train_step(model, batch_to(nxt, dev), weights, opt, scaler, precision, cfg.grad_checkpointing)
+        if cap: cap_rows(rows, cap)
         if i + 1 < n_steps: nxt = batch(i + 1)  # made while the GPU works on this step: nothing above read a value back
         history.append({"stage": cfg.stage, "epoch": epoch + 1, "step": len(history) + 1, "loss": loss.item(),
                         **{k: v.item() for k, v in parts.items()}})
@@ -500,19 +517,22 @@ def generate(backbone,  # the backbone
              n: int = 4,  # pictures
              steps: int = 16,  # MaskGIT steps
              guidance: float = 2.0,  # classifier-free guidance scale
-             seed: int = 0  # seeds the sampler
+             seed: int = 0,  # seeds the sampler
+             engine: str = "auto"  # how the steps run (t2i_generate): "auto", "graph" or "compiled" on a GPU, ...
             ) -> list:
     "PIL pictures of `prompt` (which mentions `<c>`) with the concepts attached."
     from unictokens.magvit import to_pil
     with attached(backbone, concept_dirs) as (cts, pr):
         dev = next(backbone.showo.parameters()).device
         codes = t2i_generate(backbone.showo, pr, [expand_t2i(prompt, cts)] * n, steps=steps, guidance=guidance,
-                             generator=torch.Generator(device=dev).manual_seed(seed))
+                             generator=torch.Generator(device=dev).manual_seed(seed), engine=engine)
         return to_pil(backbone.magvit.decode(codes))
 
 @torch.no_grad()
 def ask(backbone, concept_dirs, question: str, image=None,  # a PIL image or a path; None: the text-only form
-        resolution: int | None = None, max_new_tokens: int = 40) -> str:
+        resolution: int | None = None, max_new_tokens: int = 40,
+        engine: str = "auto"  # how decoding runs (mmu_generate): "auto", "graph" or "compiled" on a GPU, ...
+       ) -> str:
     "The greedy answer to `question` about `image` (or, without one, about the black image, as UnifyBench asks)."
     from PIL import Image
     from unictokens.concepts import mmu_system
@@ -523,4 +543,4 @@ def ask(backbone, concept_dirs, question: str, image=None,  # a PIL image or a p
         dev = next(backbone.showo.parameters()).device
         codes = backbone.magvit.encode(image_transform(im.convert("RGB"), res)[None].to(dev))
         prefix = pr.mmu_prefix(codes, question, system=mmu_system(question, cts))
-        return pr.tokenizer.decode(mmu_generate(backbone.showo, prefix, max_new_tokens)[0], skip_special_tokens=True).strip()
+        return pr.tokenizer.decode(mmu_generate(backbone.showo, prefix, max_new_tokens, engine=engine)[0], skip_special_tokens=True).strip()
