@@ -4,7 +4,6 @@
 
 # %% ../nbs/03a_engine.ipynb #28c68f99
 from __future__ import annotations
-import gc
 import torch
 import torch.nn.functional as F
 import torch.utils.checkpoint
@@ -249,26 +248,25 @@ class Graphed:
     def __init__(self, fn, *buffers: torch.Tensor,  # the inputs fn reads; each call copies new values into them
                  warmup: int = 2):
         if not buffers[0].is_cuda: raise ValueError(f"CUDA graphs need tensors on a GPU; got {buffers[0].device}")
-        self.buffers = buffers
-        side = torch.cuda.Stream(buffers[0].device)
+        self.buffers, self.device = buffers, buffers[0].device
+        # capture and replay on the buffers' GPU, whichever is current: a graph's stream must be on its tensors' GPU (with
+        # several processes sharing a machine's GPUs, a process's current GPU is often another)
+        with torch.cuda.device(self.device):
+            self._capture(fn, warmup)
+
+    def _capture(self, fn, warmup: int):
+        side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):  # the first calls pick kernels and allocate workspaces, outside the capture
-            for _ in range(warmup): fn(*buffers)
+            for _ in range(warmup): fn(*self.buffers)
         torch.cuda.current_stream().wait_stream(side)
         self.graph = torch.cuda.CUDAGraph()
-        # only this thread's calls may break the capture ("thread_local": a communication library's watchdog thread, as
-        # torchrun starts, cannot), and the garbage collector waits: an object it frees mid-capture could free CUDA or
-        # pinned memory, which a capture does not allow (torch.cuda.graph collects once, just before it starts)
-        collecting = gc.isenabled(); gc.disable()
-        try:
-            with torch.cuda.graph(self.graph, capture_error_mode="thread_local"): self.out = fn(*buffers)
-        finally:
-            if collecting: gc.enable()
+        with torch.cuda.graph(self.graph): self.out = fn(*self.buffers)
 
     def __call__(self, *inputs: torch.Tensor):
         "Copy `inputs` into the first buffers, replay, return the output buffer (overwritten by the next call)."
         for b, x in zip(self.buffers, inputs): b.copy_(x)
-        self.graph.replay()
+        with torch.cuda.device(self.device): self.graph.replay()
         return self.out
 
 # %% ../nbs/03a_engine.ipynb #c6a129ad
