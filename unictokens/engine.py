@@ -261,7 +261,7 @@ class Graphed:
             for _ in range(warmup): fn(*self.buffers)
         torch.cuda.current_stream().wait_stream(side)
         self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph): self.out = fn(*self.buffers)
+        with torch.cuda.graph(self.graph, stream=side): self.out = fn(*self.buffers)  # torch's own capture stream is made once, on whichever GPU was current
 
     def __call__(self, *inputs: torch.Tensor):
         "Copy `inputs` into the first buffers, replay, return the output buffer (overwritten by the next call)."
