@@ -13,7 +13,7 @@ from .checkpoints import atomic_dir, write_json
 from .concepts import (ConceptTokens, T2I_FORMS, attach_concepts, detach_concepts, attached, load_concepts, expand_t2i, word_embedding,
                                  code_embedding_init, kmeans, face_embedding_init, PAPER_GROUP_SIZES, GROUPS)
 from .data import UniCTokensData, MMUDataset, T2IDataset, MMUCollator, T2ICollator, CodeCache, load_image, image_transform
-from .showo import t2i_loss, mmu_loss
+from .showo import ShowO, t2i_loss, mmu_loss
 from .sampling import t2i_generate, drop_engines
 from .engine import pack_batches, batch_to, packed_losses, train_step, TrainingGraphs
 
