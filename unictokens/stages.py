@@ -518,7 +518,7 @@ def generate(backbone,  # the backbone
              steps: int = 16,  # MaskGIT steps
              guidance: float = 2.0,  # classifier-free guidance scale
              seed: int = 0,  # seeds the sampler
-             engine: str = "auto"  # how the steps run (t2i_generate): "auto", "graph" or "compiled" on a GPU, ...
+             engine: str = "auto"  # t2i_generate's engine: "auto", or on a GPU "graph" or "compiled"
             ) -> list:
     "PIL pictures of `prompt` (which mentions `<c>`) with the concepts attached."
     from unictokens.magvit import to_pil
@@ -531,7 +531,7 @@ def generate(backbone,  # the backbone
 @torch.no_grad()
 def ask(backbone, concept_dirs, question: str, image=None,  # a PIL image or a path; None: the text-only form
         resolution: int | None = None, max_new_tokens: int = 40,
-        engine: str = "auto"  # how decoding runs (mmu_generate): "auto", "graph" or "compiled" on a GPU, ...
+        engine: str = "auto"  # mmu_generate's engine: "auto", or on a GPU "graph" or "compiled"
        ) -> str:
     "The greedy answer to `question` about `image` (or, without one, about the black image, as UnifyBench asks)."
     from PIL import Image
