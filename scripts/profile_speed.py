@@ -42,6 +42,14 @@ def profile(fn, calls: int, top: int = 12) -> dict:
             "top_kernels": [{"kernel": n, "s_per_call": round(t / calls, 5), "count_per_call": round(c / calls, 1)} for n, (t, c) in rows]}
 
 
+def seconds_per_call(f, reps: int) -> float:
+    "Mean seconds of `f()` over `reps` calls after one warm-up call."
+    f(); torch.cuda.synchronize(); t0 = time.perf_counter()
+    for _ in range(reps): f()
+    torch.cuda.synchronize()
+    return (time.perf_counter() - t0) / reps
+
+
 def attention_variants(B=2, heads=32, L=1155, hd=64, dtype=torch.bfloat16, reps=20) -> dict:
     "One layer's attention at picture-step shape: additive float mask, bool mask, no mask."
     q, k, v = (torch.randn(B, heads, L, hd, device="cuda", dtype=dtype) for _ in range(3))
@@ -51,9 +59,7 @@ def attention_variants(B=2, heads=32, L=1155, hd=64, dtype=torch.bfloat16, reps=
     out = {}
     for name, kw in (("additive", dict(attn_mask=add)), ("bool", dict(attn_mask=allow)), ("none", {}), ("causal", dict(is_causal=True))):
         f = lambda: F.scaled_dot_product_attention(q, k, v, **kw)
-        f(); torch.cuda.synchronize(); t0 = time.perf_counter()
-        for _ in range(reps): f()
-        torch.cuda.synchronize(); out[name] = round((time.perf_counter() - t0) / reps * 1e3, 4)
+        out[name] = round(seconds_per_call(f, reps) * 1e3, 4)
     return {"ms_per_layer_call": out, "shape": [B, heads, L, hd]}
 
 
@@ -75,9 +81,7 @@ def norm_variants(B=2, q=1025, heads=32, hd=64, hidden=2048, inter=8192, dtype=t
             "rope by matrix": lambda: t * cs + (t @ R) * cs}
     out = {}
     for name, f in ways.items():
-        f(); torch.cuda.synchronize(); t0 = time.perf_counter()
-        for _ in range(reps): f()
-        torch.cuda.synchronize(); out[name] = round((time.perf_counter() - t0) / reps * 1e6, 1)
+        out[name] = round(seconds_per_call(f, reps) * 1e6, 1)
     return {"us_per_call": out, "shape": [B, q, heads, hd]}
 
 
@@ -95,9 +99,7 @@ def matmul_variants(M=2050, hidden=2048, inter=8192, dtype=torch.bfloat16, reps=
             "fc1 alone": lambda: F.linear(h, w1, b1)}
     out = {}
     for name, f in ways.items():
-        f(); torch.cuda.synchronize(); t0 = time.perf_counter()
-        for _ in range(reps): f()
-        torch.cuda.synchronize(); out[name] = round((time.perf_counter() - t0) / reps * 1e6, 1)
+        out[name] = round(seconds_per_call(f, reps) * 1e6, 1)
     a = torch._addmm_activation(b1, h, w1.t(), use_gelu=True).float(); b = F.gelu(F.linear(h, w1, b1).float(), approximate="tanh")
     return {"us_per_call": out, "shape": [M, hidden, inter], "epilogue_gelu_max_abs_diff": round((a - b).abs().max().item(), 4)}
 

@@ -172,12 +172,11 @@ class PictureSteps:
         m, s = self.model.showo.model, self.start
         x = self.model.embed(seg, checked=True)
         for i, layer in enumerate(m.layers):
-            def attn(q, k, v, i=i, scale=layer.self_attn.scaling):
-                # the image segment's keys and values beside the text's (compiled: already there, and a copy of a
-                # tensor onto itself does nothing)
-                self.k[i, :, s:], self.v[i, :, s:] = k, v
-                return self._attend(i, q, scale)
+            # compiled: the kernels that make the keys and values write them into the cache (into)
             into = (self.k[i, :, s:], self.v[i, :, s:]) if self.compiled else None
+            def attn(q, k, v, i=i, scale=layer.self_attn.scaling, stored=into is not None):
+                if not stored: self.k[i, :, s:], self.v[i, :, s:] = k, v  # the image segment's keys and values beside the text's
+                return self._attend(i, q, scale)
             x = _layer(layer, x, self.cos, self.sin, attn, self.fused, self.compiled, into)
         return m.final_layernorm(x)
 
