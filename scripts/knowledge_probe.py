@@ -3,6 +3,9 @@
     python scripts/knowledge_probe.py --out out/kprobe --concepts 3 --n 8            # a 2-core CPU: about 10 minutes
     python scripts/knowledge_probe.py --out out/kprobe --concepts 20 --device cuda    # every concept of the world
     python scripts/knowledge_probe.py --out out/kdesc --t2i-form described --forms "as asked,fact named"  # trained described
+    python scripts/knowledge_probe.py --out out/kp --concepts 20 --device cuda --backbone out/cand --seed 1 --shard 0/8
+                      # another backbone (a folder pretrain_toy wrote), training seed 1, the first of 8 parallel processes
+                      # (make the world once first: each process writes knowledge_probe_seed1_0of8.json after every concept)
 
 It makes the seed-1 toy world (concepts UnifyBench never reports), trains ours with the tiny recipe on the first
 `--concepts` of them, and draws every knowledge condition three ways with the same stage-3 concept file, scoring each
@@ -55,11 +58,11 @@ def draw(backbone, concept_dir, prompts: dict, n: int, seed: int) -> dict:
     return out
 
 
-def held_out_world(out: Path, device: str) -> tuple:
-    "(world folder, dataset, backbone, judge): the seed-1 toy world (made once under `out`), the shipped toy backbone, its judge."
+def held_out_world(out: Path, device: str, backbone: str = "toy") -> tuple:
+    "(world folder, dataset, backbone, judge): the seed-1 toy world (made once under `out`), the backbone (default: the shipped toy one), its judge."
     world = out / "world"
     if not (world / "concepts_list.json").is_file(): make_world(world, seed=1)
-    backbone = load_backbone("toy", device=device)
+    backbone = load_backbone(backbone, device=device)
     return world, UniCTokensData(world), backbone, bench_tools(backbone)["judge"]
 
 
@@ -70,30 +73,42 @@ def main():
     ap.add_argument("--t2i-form", default=None, choices=T2I_FORMS, help="train with this generation form (default: the preset's)")
     ap.add_argument("--forms", default=",".join(FORMS), help=f"which of {FORMS} to draw, comma-separated")
     ap.add_argument("--row-norm-cap", type=float, default=None, help="train with StageConfig.row_norm_cap (default: the preset's)")
+    ap.add_argument("--backbone", default="toy", help="'toy' (the shipped one) or a folder pretrain_toy wrote")
+    ap.add_argument("--seed", type=int, default=0, help="the training seed")
+    ap.add_argument("--shard", default="0/1", help="K/N: only every N-th of the concepts, from the K-th (parallel processes)")
     a = ap.parse_args()
     out, t0, forms = Path(a.out), time.time(), [f.strip() for f in a.forms.split(",")]
-    world, data, backbone, judge = held_out_world(out, a.device)
-    rows = []
-    for c in data.concepts()[: a.concepts]:
-        run = out / "runs" / c
+    k_, n_ = map(int, a.shard.split("/"))
+    world, data, backbone, judge = held_out_world(out, a.device, a.backbone)
+    rows, concepts = [], data.concepts()[: a.concepts][k_::n_]
+    for c in concepts:
+        run = out / "runs" / (c if a.seed == 0 else f"{c}-seed{a.seed}")
         over = {k: v for k, v in (("t2i_form", a.t2i_form), ("row_norm_cap", a.row_norm_cap)) if v is not None}
-        train(c, world, backbone, out_dir=run, seed=0, log=lambda m: None, **over)
+        train(c, world, backbone, out_dir=run, seed=a.seed, log=lambda m: None, **over)
         info, concept_dir = data.info(c), system_of(run).gen[0]
         for k, condition in enumerate(data.derive_test_data(c).conditions):
             prompts = {k: v for k, v in variants(condition, info.extra_info).items() if k in forms}
             if not prompts: continue
-            for form, pics in draw(backbone, concept_dir, prompts, a.n, seed=k).items():
+            for form, pics in draw(backbone, concept_dir, prompts, a.n, seed=k + 1000 * a.seed).items():
                 for v in (judge.judge_image(im, condition, info) for im in pics):
-                    if v is not None: rows.append({"concept": c, "condition": condition, "form": form, "prompt": prompts[form], **v})
+                    if v is not None: rows.append({"concept": c, "seed": a.seed, "condition": condition, "form": form, "prompt": prompts[form], **v})
         print(f"<{c}> done at {time.time() - t0:.0f} s", flush=True)
+        write(a, out, rows, forms, concepts, t0)
+
+
+def write(a, out: Path, rows: list, forms: list, concepts: list, t0: float):
+    "Summarise the pictures judged so far and write them (after every concept: a run cut short keeps what it did)."
     summary = {}
     for form in forms:
         vs = [r for r in rows if r["form"] == form]
         summary[form] = {k: sum(r[k] for r in vs) / max(len(vs), 1) for k in ("score", "identity", "fact")} | {"pictures": len(vs)}
         summary[form]["both"] = sum(r["identity"] and r["fact"] == 1 for r in vs) / max(len(vs), 1)
-    result = {"t2i_form": a.t2i_form or "phrase", "row_norm_cap": a.row_norm_cap, "world_seed": 1, "concepts": data.concepts()[: a.concepts], "pictures_per_prompt": a.n, "device": a.device,
+    result = {"t2i_form": a.t2i_form or "phrase", "row_norm_cap": a.row_norm_cap, "backbone": a.backbone, "world_seed": 1, "seed": a.seed,
+              "concepts": concepts, "shard": a.shard, "pictures_per_prompt": a.n, "device": a.device,
               "seconds": round(time.time() - t0, 1), "summary": summary, "pictures": rows}
-    (out / "knowledge_probe.json").write_text(json.dumps(result, indent=1) + "\n")
+    k_, n_ = map(int, a.shard.split("/"))
+    name = "knowledge_probe" + (f"_seed{a.seed}" if a.seed else "") + (f"_{k_}of{n_}" if n_ > 1 else "")
+    (out / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     for form, s in summary.items():
         print(f"{form:12s} {s['pictures']:4d} pictures: judge {s['score']:.3f}, identity {s['identity']:.3f}, fact {s['fact']:.3f}, both {s['both']:.3f}")
 

@@ -4,6 +4,8 @@
     python scripts/repretrain_toy.py --out out/toy --device cuda --refit-magvit 240   # pictures the tokenizer must learn
     python scripts/repretrain_toy.py --out out/toy --device cuda --continue-showo 470 # Show-o trains on, the rest kept
     python scripts/repretrain_toy.py --out /tmp/t --device cpu --smoke                # the whole path in a minute
+    python scripts/repretrain_toy.py --out out/cand --device cuda --continue-showo 270 --continue-lr 1.5e-4 --pseudo --pseudo-share 0.25
+                                                          # Show-o trains on with pseudo-concepts (the kept candidate's run)
 
 Without `--refit-magvit`, the earlier MAGVIT-v2 and probe (which see only pictures) are kept and CLIP and Show-o learn
 again. With it, the earlier MAGVIT-v2 goes on training for that many seconds on every kind of picture Show-o sees
@@ -18,7 +20,7 @@ came from where.
 import argparse, json
 from pathlib import Path
 from safetensors.torch import load_file
-from unictokens.backbones import PARTS, TOY_ASSETS, PretrainConfig, pretrain_toy, _half
+from unictokens.backbones import PARTS, TOY_ASSETS, PretrainConfig, PseudoConcepts, pretrain_toy, _half
 from unictokens.checkpoints import write_json, write_safetensors
 from unictokens.magvit import MAGVITv2
 
@@ -51,6 +53,11 @@ if __name__ == "__main__":
     ap.add_argument("--workers", type=int, default=None, help="processes preparing batches (default: PretrainConfig's)")
     ap.add_argument("--knowledge-share", type=float, default=None,
                     help="of Show-o's captions of pictures with an accessory, the share giving its colour only as a fact (default: PretrainConfig's)")
+    ap.add_argument("--pseudo", action="store_true", help="train pseudo-concepts beside Show-o (backbones.PseudoConcepts)")
+    ap.add_argument("--pseudo-sets", type=int, default=None, help="pseudo-concept runs (default: PseudoConcepts')")
+    ap.add_argument("--pseudo-period", type=int, default=None, help="steps a run stays bound to one entity (default: PseudoConcepts')")
+    ap.add_argument("--pseudo-share", type=float, default=None, help="share of the t2i and of the mmu samples that are pseudo-concepts'")
+    ap.add_argument("--pseudo-plain-trains", action="store_true", help="plain pseudo-concept pictures train the rows too (as stage 2)")
     ap.add_argument("--stop-after", choices=PARTS, default=None, help="train up to this part and stop (the same command goes on)")
     a = ap.parse_args()
     out, src = Path(a.out), Path(a.src)
@@ -63,6 +70,11 @@ if __name__ == "__main__":
     if a.continue_showo: cfg.budgets, cfg.showo_lr = {**cfg.budgets, "showo": a.continue_showo}, a.continue_lr
     if a.workers is not None: cfg.workers = a.workers
     if a.knowledge_share is not None: cfg.knowledge_share = a.knowledge_share
+    if a.pseudo:
+        cfg.pseudo = PseudoConcepts(**{k: v for k, v in (("sets", a.pseudo_sets), ("period", a.pseudo_period), ("t2i_share", a.pseudo_share),
+                                                         ("mmu_share", a.pseudo_share)) if v is not None}, plain_trains_rows=a.pseudo_plain_trains)
+        if a.smoke: cfg.pseudo.entities, cfg.pseudo.period = 16, 4
+    elif a.pseudo_sets or a.pseudo_period or a.pseudo_share or a.pseudo_plain_trains: ap.error("--pseudo-* options go with --pseudo")
     warm = {"magvit": (MAGVITv2.from_pretrained(src / "magvit"), f"the earlier MAGVIT-v2 ({old.get('card')}, git "
                        f"{old.get('git_commit', '?')[:12]}), trained on further for {a.refit_magvit:g} s")} if a.refit_magvit else {}
     if a.continue_showo:
@@ -74,7 +86,10 @@ if __name__ == "__main__":
                    + ([f"--refit-magvit {a.refit_magvit:g} --refit-lr {a.refit_lr:g}"] if a.refit_magvit else [])
                    + ([f"--continue-showo {a.continue_showo:g} --continue-lr {a.continue_lr:g}"] if a.continue_showo else [])
                    + ([f"--showo-budget {a.showo_budget:g}"] if a.showo_budget else [])
-                   + ([f"--knowledge-share {a.knowledge_share:g}"] if a.knowledge_share is not None else []))
+                   + ([f"--knowledge-share {a.knowledge_share:g}"] if a.knowledge_share is not None else [])
+                   + (["--pseudo"] if a.pseudo else []) + ([f"--pseudo-sets {a.pseudo_sets}"] if a.pseudo_sets else [])
+                   + ([f"--pseudo-period {a.pseudo_period}"] if a.pseudo_period else [])
+                   + ([f"--pseudo-share {a.pseudo_share:g}"] if a.pseudo_share else []) + (["--pseudo-plain-trains"] if a.pseudo_plain_trains else []))
     m = pretrain_toy(out, cfg, a.device, command=cmd, warm=warm or None, stop_after=a.stop_after)
     if m is None: print(f"stopped after {a.stop_after}; parts in {out / 'parts'}"); raise SystemExit(0)
     trained = [p for p in PARTS if p not in kept]

@@ -6,8 +6,8 @@ from pathlib import Path
 import torch
 
 from unictokens import toyworld as tw
-from unictokens.backbones import (Pools, label_tensor, reconstruct, render_pool, toy_showo_config, train_clip, train_magvit,
-                                  train_probe, train_showo, to_model)
+from unictokens.backbones import (Pools, PseudoConcepts, label_tensor, reconstruct, render_pool, render_scenes, toy_showo_config,
+                                  train_clip, train_magvit, train_probe, train_showo, to_model)
 from unictokens.prompting import Prompter
 
 
@@ -34,6 +34,13 @@ def test_each_pretraining_lowers_its_loss():
     pools = Pools(scenes, codes, groups, g_codes, famous, f_codes, black)
     showo, h = train_showo(pr, pools, steps=30, batch=8, lr=2e-3, cond_dropout=0.1, device="cpu", workers=2)
     assert fell(h, "t2i") and fell(h, "mmu"), [(round(x["t2i"], 2), round(x["mmu"], 2)) for x in h]
+    # pseudo-concepts beside Show-o: the parameter groups, the step-aware stream and the rebinding hook, run for real
+    prng = random.Random(0)
+    pools.pseudo = [tw.pseudo_entity(prng) for _ in range(8)]
+    with torch.no_grad(): pools.pseudo_codes = vq.encode(to_model(render_scenes([s for _, p in pools.pseudo for s in p]))).view(8, 3, -1)
+    pc = PseudoConcepts(sets=4, period=3, entities=8, mmu_share=0.5, t2i_share=0.5)
+    _, h = train_showo(pr, pools, steps=8, batch=8, lr=2e-3, cond_dropout=0.1, device="cpu", workers=2, init=showo, pseudo=pc)
+    assert all("_row_norm" in x for x in h) and any("_pseudo_mmu" in x for x in h) and any("_pseudo_t2i" in x for x in h), h
 
 
 def test_shipped_toy_backbone_reproduces_stored_generation():

@@ -14,14 +14,15 @@ from .data import REC_QUESTIONS, TRAIN_FACT_PHRASINGS, YES, NO, UniCTokensData, 
 # %% auto #0
 __all__ = ['CATEGORIES', 'CLASSES', 'COLOURS', 'PATTERNS', 'MARKS', 'SIZES', 'POSITIONS', 'FACINGS', 'ACCESSORIES', 'BACKGROUNDS',
            'HOMES', 'HABITS', 'ATTRIBUTES', 'VISIBLE', 'NAMES', 'N_PER_CATEGORY', 'GROUNDED_QUESTIONS',
-           'TEXT_ONLY_TEST_PHRASINGS', 'REC_QS', 'NAME', 'FILL', 'FAMOUS_NAMES', 'MMU_MIX', 'PROBE_BAR', 'category_of',
-           'Scene', 'scene_labels', 'render', 'random_scene', 'ToyConcept', 'describe', 'concept_info', 'make_concepts',
-           'visible_of', 'attribute_qas', 'Group', 'render_group', 'ground_truth', 'subject_answer', 'grounded_qas',
-           'test_phrasing_of', 'make_world', 'caption', 'random_entity', 'famous_entities', 'famous_scene', 'famous_of',
-           'entity_facts', 'entity_line', 'fact_qa', 't2i_text', 'famous_t2i_text', 'mmu_conversation',
-           'fact_conversation', 'entity_conversation', 'famous_conversation', 'recognition_conversation',
-           'random_group', 'group_conversation', 'prefixed_conversation', 'lm_text', 'mmu_task', 'pretraining_sample',
-           'pretraining_stream', 'vocabulary', 'toy_tokenizer', 'AttributeJudge', 'RenderedJudge', 'probe_scenes',
+           'TEXT_ONLY_TEST_PHRASINGS', 'REC_QS', 'NAME', 'FILL', 'FAMOUS_NAMES', 'MMU_MIX', 'PSEUDO_ROWS', 'PROBE_BAR',
+           'category_of', 'Scene', 'scene_labels', 'render', 'random_scene', 'ToyConcept', 'describe', 'concept_info',
+           'make_concepts', 'visible_of', 'attribute_qas', 'Group', 'render_group', 'ground_truth', 'subject_answer',
+           'grounded_qas', 'test_phrasing_of', 'make_world', 'caption', 'random_entity', 'famous_entities',
+           'famous_scene', 'famous_of', 'entity_facts', 'entity_line', 'fact_qa', 't2i_text', 'famous_t2i_text',
+           'mmu_conversation', 'fact_conversation', 'entity_conversation', 'famous_conversation',
+           'recognition_conversation', 'random_group', 'group_conversation', 'prefixed_conversation', 'lm_text',
+           'mmu_task', 'pretraining_sample', 'pretraining_stream', 'pseudo_entity', 'pseudo_conversation',
+           'pseudo_t2i_text', 'vocabulary', 'toy_tokenizer', 'AttributeJudge', 'RenderedJudge', 'probe_scenes',
            'probe_accuracy', 'knowledge_score', 'concept_similarity']
 
 # %% ../nbs/07_toyworld.ipynb #f3a4350d
@@ -748,6 +749,32 @@ def pretraining_stream(seed: int = 0  # seeds the stream
     "An endless, deterministic stream of anonymous pretraining samples (pictures as ground truth; a backbone renders them)."
     rng, famous = random.Random(f"pretrain-{seed}"), famous_entities(seed)
     while True: yield pretraining_sample(rng, famous)
+
+# %% ../nbs/07_toyworld.ipynb #dfb1d248
+PSEUDO_ROWS = 16  # rows of a pseudo-concept (as many as a concept's shared rows)
+
+def pseudo_entity(rng: random.Random  # the random source
+                 ) -> tuple:
+    "(a made-up entity, its pictures: plain (as a concept's photos), wearing its first accessory, wearing its second)."
+    c = random_entity(rng)
+    return c, (c.scene(rng), *(c.scene(rng, a) for a in c.accessories))
+
+def pseudo_conversation(c: ToyConcept,  # the entity a pseudo-concept is bound to
+                        plain: Scene,  # a plain picture of it (no accessory)
+                        other: Scene,  # another picture, for 'is NAME in this photo?'
+                        rng: random.Random  # the random source
+                       ) -> tuple:
+    "(picture: 'plain' | 'other' | 'black', system, turns): one understanding item of a pseudo-concept (its rows as `FILL`s)."
+    system, r = f"{NAME} is {' '.join([FILL] * PSEUDO_ROWS)}.", rng.random()
+    if r < 0.2: return "plain", system, [(_rec_q(rng, NAME), YES)]
+    if r < 0.35: return "other", system, [(_rec_q(rng, NAME), YES if other.visible() == plain.visible() else NO)]
+    return "black", system, [fact_qa(c, NAME, k, rng) for k in rng.sample(_fact_keys(c), rng.choice((1, 1, 2)))]
+
+def pseudo_t2i_text(s: Scene  # the picture to draw: the entity plain or wearing one of its accessories
+                   ) -> str:
+    "The generation prompt of a pseudo-concept's picture, in the concept's shape: its rows, then its name."
+    rows = " ".join([FILL] * PSEUDO_ROWS)
+    return f"a photo of {rows} {NAME}." if s.accessory == "none" else f"a photo of {rows} {NAME} wearing its {s.accessory}."
 
 # %% ../nbs/07_toyworld.ipynb #0bec4795
 _TEMPLATE_WORDS = ("a photo of the with on in at facing wearing big small has its it lives and likes to is this "
