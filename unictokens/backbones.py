@@ -26,12 +26,12 @@ __all__ = ['POOL_KINDS', 'T2I_CHECKED', 'ASSET_FILES', 'QUALITY_BARS', 'PARTS', 
            'toy_magvit_config', 'toy_showo_config', 'toy_clip', 'clip_tokens', 'PretrainConfig', 'train_loop',
            'BatchStream', 'batches', 'train_magvit', 'reconstruct', 'train_probe', 'clip_batch', 'train_clip',
            'lm_batch', 'lm_attention_mask', 'Pools', 'fill_placeholders', 'showo_batch', 'showo_losses', 'train_showo',
-           'code_rows', 'PseudoConcepts', 'pseudo_eval_set', 'learn_pseudo_rows', 'pseudo_knowledge_t2i',
-           'probe_accuracy_on', 't2i_accuracy', 'mmu_exact_match', 'clip_top1', 'in_context_fact_qa',
-           'prefix_mmu_ratio', 'grounded_vqa', 'in_context_knowledge_t2i', 'pretrain_toy', 'EvalKit', 'as_image',
-           'toy_answer_score', 'accessory_fact', 'fact_for_prompt', 'ToyJudge', 'toy_clip_preprocess',
-           'ProbeFaceEmbedder', 'toy_eval_kit', 'Backbone', 'load_toy_backbone', 'load_showo_backbone', 'load_backbone',
-           'untrained_toy_backbone', 'quality_table', 'reference_generation']
+           'code_rows', 'PseudoConcepts', 'probe_accuracy_on', 't2i_accuracy', 'mmu_exact_match', 'clip_top1',
+           'in_context_fact_qa', 'prefix_mmu_ratio', 'grounded_vqa', 'in_context_knowledge_t2i', 'pseudo_eval_set',
+           'learn_pseudo_rows', 'pseudo_knowledge_t2i', 'pretrain_toy', 'EvalKit', 'as_image', 'toy_answer_score',
+           'accessory_fact', 'fact_for_prompt', 'ToyJudge', 'toy_clip_preprocess', 'ProbeFaceEmbedder', 'toy_eval_kit',
+           'Backbone', 'load_toy_backbone', 'load_showo_backbone', 'load_backbone', 'untrained_toy_backbone',
+           'quality_table', 'reference_generation']
 
 # %% ../nbs/08_backbones.ipynb #806bee73
 def _render_many(scenes: list):
@@ -160,6 +160,7 @@ class PretrainConfig:
     budgets: dict = field(default_factory=lambda: {"magvit": 330, "probe": 45, "clip": 50, "showo": 420})  # seconds per model
     n_eval: int = 300  # held-out scenes for the t2i and mmu figures
     pseudo: PseudoConcepts | None = None  # pseudo-concepts beside Show-o (see train_showo); None: none
+    pseudo_learn_steps: int = 150  # steps fresh rows learn in the pseudo_knowledge_t2i figure
 
     @classmethod
     def gpu(cls): return cls()
@@ -172,7 +173,7 @@ class PretrainConfig:
     @classmethod
     def smoke(cls):
         return cls(pool=256, groups=64, famous=64, heldout=40, magvit_steps=12, probe_steps=12, clip_steps=12, showo_steps=12, batch=8, showo_batch=8,
-                   workers=0, n_eval=10)
+                   workers=0, n_eval=10, pseudo_learn_steps=3)
 
 # %% ../nbs/08_backbones.ipynb #cbb43733
 def train_loop(params: list,  # tensors, or AdamW parameter groups (a group with "schedule": "constant" skips the decay)
@@ -484,72 +485,6 @@ class PseudoConcepts:
             for k in ("exp_avg", "exp_avg_sq"):
                 if k in state: state[k][j * self.rows:(j + 1) * self.rows] = 0
 
-# %% ../nbs/08_backbones.ipynb #47307345
-def pseudo_eval_set(n: int,  # made-up entities
-                    vq: MAGVITv2, device: str, seed: int = 0, workers: int = 0) -> tuple:
-    "(entities as `toyworld.pseudo_entity` gives them, codes (n, 3, N) of their three pictures): held-out, never trained on."
-    rng = random.Random(f"pseudo-held-{seed}")
-    ents = [tw.pseudo_entity(rng) for _ in range(n)]
-    images = render_scenes([s for _, pics in ents for s in pics], workers)
-    with torch.no_grad(): codes = torch.cat([vq.encode(to_model(images[i:i + 999], device)).cpu() for i in range(0, len(images), 999)])
-    return ents, codes.view(n, 3, -1)
-
-def learn_pseudo_rows(model: ShowO, pr: Prompter, entities: list, codes: torch.Tensor,  # as pseudo_eval_set gives them
-                      black: torch.Tensor,  # (N,) codes of the black picture
-                      steps: int = 150, batch: int = 64, lr: float = 1e-2, seed: int = 0) -> torch.Tensor:
-    "(n * PSEUDO_ROWS, hidden): each entity's rows, learnt on the frozen backbone from its understanding items alone."
-    R, dev, M = tw.PSEUDO_ROWS, _device(model), len(entities)
-    g, rng = torch.Generator().manual_seed(seed), random.Random(f"pseudo-rows-{seed}")
-    table = torch.cat([code_rows(model, codes[m, 0], R, g) for m in range(M)]).float().clone().requires_grad_()
-    opt, fill, slots = torch.optim.Adam([table], lr=lr), pr.tokenizer.convert_tokens_to_ids(tw.FILL), PseudoConcepts(rows=R)
-    frozen = [p for p in model.parameters() if p.requires_grad]
-    for p in frozen: p.requires_grad_(False)
-    try:
-        for _ in range(steps):
-            ms, os_ = [rng.randrange(M) for _ in range(batch)], [rng.randrange(M) for _ in range(batch)]
-            items = [tw.pseudo_conversation(entities[m][0], entities[m][1][0], entities[o][1][0], rng) for m, o in zip(ms, os_)]
-            img = torch.stack([{"plain": codes[m, 0], "other": codes[o, 0], "black": black}[pic] for (pic, _, _), m, o in zip(items, ms, os_)])
-            ids, lab = pr.mmu(img, [t for _, _, t in items], system=[s for _, s, _ in items])
-            slot = slots.slots(ids, torch.tensor(ms), fill).to(dev)
-            ids, lab = fill_placeholders(ids, pr, g).to(dev), lab.to(dev)
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-                loss = mmu_loss(_logits_with_rows(model, ids, mmu_attention_mask(ids, model.layout), slot, table), lab)
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-    finally:
-        for p in frozen: p.requires_grad_(True)
-    return table.detach()
-
-# %% ../nbs/08_backbones.ipynb #d178fd81
-@torch.no_grad()
-def pseudo_knowledge_t2i(model: ShowO, vq: MAGVITv2, probe: AttributeProbe, pr: Prompter, entities: list, codes: torch.Tensor,
-                         black: torch.Tensor, learn_steps: int = 150, steps: int = 16, guidance: float = 2.0, seed: int = 0,
-                         batch: int = 100) -> float:
-    """Strict score of 'a photo of <rows> NAME wearing its hat.' for held-out made-up entities whose rows learnt their
-    facts by understanding alone (`learn_pseudo_rows`); the picture of each wearing its first accessory gives the truth."""
-    from unictokens.showo import ConceptRows
-    with torch.enable_grad(): table = learn_pseudo_rows(model, pr, entities, codes, black, learn_steps, seed=seed)
-    R, M, dev = tw.PSEUDO_ROWS, len(entities), _device(model)
-    names = [f"<pseudo_{i}>" for i in range(M * R)]
-    tok = copy.deepcopy(pr.tokenizer); tok.add_tokens(names)
-    rows = ConceptRows({"pseudo": M * R}, table.shape[1]); rows.embed["pseudo"].data.copy_(table)
-    model.attach_rows(rows)
-    try:
-        prr, g = Prompter(tok, model.layout, pr.max_text_len), torch.Generator().manual_seed(seed)
-        gen, hits = torch.Generator(device=dev).manual_seed(seed), 0
-        keys = ("cls", "colour", "pattern", "mark", "accessory", "accessory_colour")
-        for i in range(0, M, batch):
-            ss = [pics[1] for _, pics in entities[i:i + batch]]
-            texts = [tw.pseudo_t2i_text(s).replace(" ".join([tw.FILL] * R), "".join(names[m * R:(m + 1) * R]))
-                     for m, s in enumerate(ss, start=i)]
-            out = probe(vq.decode(t2i_generate(model, _Filled(prr, g), texts, steps=steps, guidance=guidance, generator=gen)).clamp(-1, 1))
-            ok = torch.ones(len(ss), dtype=torch.bool, device=dev)
-            for k in keys: ok &= out[k].argmax(-1) == torch.tensor([tw.ATTRIBUTES[k].index(tw.scene_labels(s)[k]) for s in ss], device=dev)
-            hits += ok.sum().item()
-    finally:
-        model.concept_rows = nn.ModuleList([r for r in model.concept_rows if r is not rows])
-        from unictokens.sampling import drop_engines; drop_engines(model)
-    return hits / M
-
 # %% ../nbs/08_backbones.ipynb #2a07eec3
 @torch.no_grad()
 def probe_accuracy_on(probe: AttributeProbe,  # the attribute probe
@@ -711,6 +646,72 @@ def in_context_knowledge_t2i(model: ShowO, vq: MAGVITv2, probe: AttributeProbe, 
         hits += ok.sum().item()
     return hits / len(scenes)
 
+# %% ../nbs/08_backbones.ipynb #47307345
+def pseudo_eval_set(n: int,  # made-up entities
+                    vq: MAGVITv2, device: str, seed: int = 0, workers: int = 0) -> tuple:
+    "(entities as `toyworld.pseudo_entity` gives them, codes (n, 3, N) of their three pictures): held-out, never trained on."
+    rng = random.Random(f"pseudo-held-{seed}")
+    ents = [tw.pseudo_entity(rng) for _ in range(n)]
+    images = render_scenes([s for _, pics in ents for s in pics], workers)
+    with torch.no_grad(): codes = torch.cat([vq.encode(to_model(images[i:i + 999], device)).cpu() for i in range(0, len(images), 999)])
+    return ents, codes.view(n, 3, -1)
+
+def learn_pseudo_rows(model: ShowO, pr: Prompter, entities: list, codes: torch.Tensor,  # as pseudo_eval_set gives them
+                      black: torch.Tensor,  # (N,) codes of the black picture
+                      steps: int = 150, batch: int = 64, lr: float = 1e-2, seed: int = 0) -> torch.Tensor:
+    "(n * PSEUDO_ROWS, hidden): each entity's rows, learnt on the frozen backbone from its understanding items alone."
+    R, dev, M = tw.PSEUDO_ROWS, _device(model), len(entities)
+    g, rng = torch.Generator().manual_seed(seed), random.Random(f"pseudo-rows-{seed}")
+    table = torch.cat([code_rows(model, codes[m, 0], R, g) for m in range(M)]).float().clone().requires_grad_()
+    opt, fill, slots = torch.optim.Adam([table], lr=lr), pr.tokenizer.convert_tokens_to_ids(tw.FILL), PseudoConcepts(rows=R)
+    frozen = [p for p in model.parameters() if p.requires_grad]
+    for p in frozen: p.requires_grad_(False)
+    try:
+        for _ in range(steps):
+            ms, os_ = [rng.randrange(M) for _ in range(batch)], [rng.randrange(M) for _ in range(batch)]
+            items = [tw.pseudo_conversation(entities[m][0], entities[m][1][0], entities[o][1][0], rng) for m, o in zip(ms, os_)]
+            img = torch.stack([{"plain": codes[m, 0], "other": codes[o, 0], "black": black}[pic] for (pic, _, _), m, o in zip(items, ms, os_)])
+            ids, lab = pr.mmu(img, [t for _, _, t in items], system=[s for _, s, _ in items])
+            slot = slots.slots(ids, torch.tensor(ms), fill).to(dev)
+            ids, lab = fill_placeholders(ids, pr, g).to(dev), lab.to(dev)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+                loss = mmu_loss(_logits_with_rows(model, ids, mmu_attention_mask(ids, model.layout), slot, table), lab)
+            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+    finally:
+        for p in frozen: p.requires_grad_(True)
+    return table.detach()
+
+# %% ../nbs/08_backbones.ipynb #d178fd81
+@torch.no_grad()
+def pseudo_knowledge_t2i(model: ShowO, vq: MAGVITv2, probe: AttributeProbe, pr: Prompter, entities: list, codes: torch.Tensor,
+                         black: torch.Tensor, learn_steps: int = 150, steps: int = 16, guidance: float = 2.0, seed: int = 0,
+                         batch: int = 100) -> float:
+    """Strict score of 'a photo of <rows> NAME wearing its hat.' for held-out made-up entities whose rows learnt their
+    facts by understanding alone (`learn_pseudo_rows`); the picture of each wearing its first accessory gives the truth."""
+    from unictokens.showo import ConceptRows
+    with torch.enable_grad(): table = learn_pseudo_rows(model, pr, entities, codes, black, learn_steps, seed=seed)
+    R, M, dev = tw.PSEUDO_ROWS, len(entities), _device(model)
+    names = [f"<pseudo_{i}>" for i in range(M * R)]
+    tok = copy.deepcopy(pr.tokenizer); tok.add_tokens(names)
+    rows = ConceptRows({"pseudo": M * R}, table.shape[1]); rows.embed["pseudo"].data.copy_(table)
+    model.attach_rows(rows)
+    try:
+        prr, g = Prompter(tok, model.layout, pr.max_text_len), torch.Generator().manual_seed(seed)
+        gen, hits = torch.Generator(device=dev).manual_seed(seed), 0
+        keys = ("cls", "colour", "pattern", "mark", "accessory", "accessory_colour")
+        for i in range(0, M, batch):
+            ss = [pics[1] for _, pics in entities[i:i + batch]]
+            texts = [tw.pseudo_t2i_text(s).replace(" ".join([tw.FILL] * R), "".join(names[m * R:(m + 1) * R]))
+                     for m, s in enumerate(ss, start=i)]
+            out = probe(vq.decode(t2i_generate(model, _Filled(prr, g), texts, steps=steps, guidance=guidance, generator=gen)).clamp(-1, 1))
+            ok = torch.ones(len(ss), dtype=torch.bool, device=dev)
+            for k in keys: ok &= out[k].argmax(-1) == torch.tensor([tw.ATTRIBUTES[k].index(tw.scene_labels(s)[k]) for s in ss], device=dev)
+            hits += ok.sum().item()
+    finally:
+        model.concept_rows = nn.ModuleList([r for r in model.concept_rows if r is not rows])
+        from unictokens.sampling import drop_engines; drop_engines(model)
+    return hits / M
+
 # %% ../nbs/08_backbones.ipynb #433ea777
 ASSET_FILES = {"magvit": ("magvit", "MAGVIT-v2"), "showo": ("showo", "Show-o"), "clip": ("clip.safetensors", "CLIP"),
                "probe": ("probe.safetensors", "probe")}
@@ -826,7 +827,7 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
                 "grounded_vqa": grounded_vqa(showo, pr, held_groups[:n_eval], hg_codes[:n_eval]),
                 "in_context_knowledge_t2i": in_context_knowledge_t2i(showo, vq, probe, pr, dressed)}
     p_ents, p_codes = pseudo_eval_set(n_eval, vq, device, cfg.seed + 1000, cfg.workers)
-    quality["pseudo_knowledge_t2i"] = pseudo_knowledge_t2i(showo, vq, probe, pr, p_ents, p_codes, black)
+    quality["pseudo_knowledge_t2i"] = pseudo_knowledge_t2i(showo, vq, probe, pr, p_ents, p_codes, black, cfg.pseudo_learn_steps)
     log(f"quality at {time.time() - t0:.0f} s: " + json.dumps({k: round(v, 4) for k, v in quality.items()}))
     records = {"magvit": r_vq, "probe": r_pr, "clip": r_cl, "showo": r_so}
     files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json" and "parts" not in p.relative_to(out).parts)
