@@ -314,6 +314,8 @@ class Pools:
     famous: list = field(default_factory=tw.famous_entities)
     pseudo: list = field(default_factory=list)  # (entity, its three pictures) of `toyworld.pseudo_entity`, for `PseudoConcepts`
     pseudo_codes: torch.Tensor | None = None  # (M, 3, N) codes of those pictures
+    pseudo_named: list = field(default_factory=list)  # (M,) Scenes: each entity in another accessory (toyworld.pseudo_named_picture)
+    pseudo_named_codes: torch.Tensor | None = None  # (M, N)
 
 def fill_placeholders(ids: torch.Tensor, pr: Prompter, g: torch.Generator) -> torch.Tensor:
     """`ids` with the toy world's placeholders replaced by rows pretraining never trains as text: each row's `NAME` by
@@ -340,7 +342,11 @@ def showo_batch(pr: Prompter, pools: Pools, batch: int, cond_dropout: float, rng
     for i in torch.randint(n, (batch,), generator=g).tolist():
         t_set.append(-1); t_live.append(False)
         if pseudo and rng.random() < pseudo.t2i_share:  # a pseudo-concept's picture, from rows that have learnt a while
-            j = pseudo.pick(step, rng, pseudo.min_phase); m, ent = pseudo.binding(j, step, P); k = rng.randrange(3)
+            j = pseudo.pick(step, rng, pseudo.min_phase); m, ent = pseudo.binding(j, step, P)
+            if pseudo.named_share and rng.random() < pseudo.named_share:  # composing its look with a written accessory
+                texts.append(tw.pseudo_t2i_text(P.pseudo_named[m], named=True)); codes.append(P.pseudo_named_codes[m]); t_set[-1] = j
+                continue
+            k = rng.randrange(3)
             texts.append(tw.pseudo_t2i_text(P.pseudo[m][1][k])); codes.append(P.pseudo_codes[m, k])
             t_set[-1], t_live[-1] = j, k == 0 and pseudo.plain_trains_rows
         elif rng.random() < famous_share:
@@ -440,6 +446,7 @@ class PseudoConcepts:
     t2i_share: float = 0.12  # of the t2i samples
     min_phase: float = 0.4  # pictures only from runs this far through their binding
     plain_trains_rows: bool = False  # plain pictures ("a photo of ROWS NAME.") train the rows too, as a concept's stage 2 does
+    named_share: float = 0.0  # of its pictures: the entity in a named accessory and colour (Pools.pseudo_named), rows fixed
     lr: float = 1e-2  # the rows' learning rate (constant after the warm-up; no weight decay)
     entities: int = 3000  # made-up entities in Pools.pseudo
     seed: int = 0
@@ -804,6 +811,10 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
         pools.pseudo = [tw.pseudo_entity(prng) for _ in range(cfg.pseudo.entities)]
         with torch.no_grad(): p_codes = encode(render_scenes([s for _, pics in pools.pseudo for s in pics], cfg.workers))
         pools.pseudo_codes = p_codes.view(len(pools.pseudo), 3, -1)
+        if cfg.pseudo.named_share:  # its own random stream: the entities and pictures above stay as they were
+            nrng = random.Random(f"pseudo-named-{cfg.seed}")
+            pools.pseudo_named = [tw.pseudo_named_picture(c, nrng) for c, _ in pools.pseudo]
+            with torch.no_grad(): pools.pseudo_named_codes = encode(render_scenes(pools.pseudo_named, cfg.workers))
         log(f"rendered and encoded {len(pools.pseudo)} pseudo-concept entities at {time.time() - t0:.0f} s")
     showo, r_so = part("showo", lambda: train_showo(pr, pools, cfg.showo_steps, cfg.showo_batch, cfg.showo_lr,
                                                     cfg.cond_dropout, device, cfg.seed, say("showo"), B.get("showo"), cfg.workers,

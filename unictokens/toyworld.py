@@ -22,8 +22,8 @@ __all__ = ['CATEGORIES', 'CLASSES', 'COLOURS', 'PATTERNS', 'MARKS', 'SIZES', 'PO
            'mmu_conversation', 'fact_conversation', 'entity_conversation', 'famous_conversation',
            'recognition_conversation', 'random_group', 'group_conversation', 'prefixed_conversation', 'lm_text',
            'mmu_task', 'pretraining_sample', 'pretraining_stream', 'pseudo_entity', 'pseudo_conversation',
-           'pseudo_t2i_text', 'vocabulary', 'toy_tokenizer', 'AttributeJudge', 'RenderedJudge', 'probe_scenes',
-           'probe_accuracy', 'knowledge_score', 'concept_similarity']
+           'pseudo_t2i_text', 'pseudo_named_picture', 'vocabulary', 'toy_tokenizer', 'AttributeJudge', 'RenderedJudge',
+           'probe_scenes', 'probe_accuracy', 'knowledge_score', 'concept_similarity']
 
 # %% ../nbs/07_toyworld.ipynb #f3a4350d
 CATEGORIES = {"person": ("man", "woman", "child"), "animal": ("cat", "dog", "bird"), "object": ("cup", "vase", "lamp")}
@@ -770,11 +770,19 @@ def pseudo_conversation(c: ToyConcept,  # the entity a pseudo-concept is bound t
     if r < 0.35: return "other", system, [(_rec_q(rng, NAME), YES if other.visible() == plain.visible() else NO)]
     return "black", system, [fact_qa(c, NAME, k, rng) for k in rng.sample(_fact_keys(c), rng.choice((1, 1, 2)))]
 
-def pseudo_t2i_text(s: Scene  # the picture to draw: the entity plain or wearing one of its accessories
+def pseudo_t2i_text(s: Scene,  # the picture to draw: the entity plain or wearing an accessory
+                    named: bool = False  # the accessory and its colour written out ('wearing a red scarf'), not 'its'
                    ) -> str:
     "The generation prompt of a pseudo-concept's picture, in the concept's shape: its rows, then its name."
     rows = " ".join([FILL] * PSEUDO_ROWS)
-    return f"a photo of {rows} {NAME}." if s.accessory == "none" else f"a photo of {rows} {NAME} wearing its {s.accessory}."
+    if s.accessory == "none": return f"a photo of {rows} {NAME}."
+    return f"a photo of {rows} {NAME} wearing a {s.accessory_colour} {s.accessory}." if named else f"a photo of {rows} {NAME} wearing its {s.accessory}."
+
+def pseudo_named_picture(c: ToyConcept,  # a pseudo-concept's entity
+                         rng: random.Random  # the random source
+                        ) -> Scene:
+    "The entity wearing any accessory in any colour (drawn from a prompt that names both: composing the rows' look with words)."
+    return c.scene(rng, (rng.choice(ACCESSORIES[1:]), rng.choice(list(COLOURS))))
 
 # %% ../nbs/07_toyworld.ipynb #0bec4795
 _TEMPLATE_WORDS = ("a photo of the with on in at facing wearing big small has its it lives and likes to is this "
