@@ -6,6 +6,7 @@
 from __future__ import annotations
 import copy, hashlib, itertools, json, math, os, random, re, subprocess, time
 from dataclasses import dataclass, asdict, field
+from typing import Optional  # for names defined further down (the docs evaluate annotations cell by cell)
 from pathlib import Path
 import numpy as np
 import torch
@@ -159,7 +160,7 @@ class PretrainConfig:
     workers: int = 8
     budgets: dict = field(default_factory=lambda: {"magvit": 330, "probe": 45, "clip": 50, "showo": 420})  # seconds per model
     n_eval: int = 300  # held-out scenes for the t2i and mmu figures
-    pseudo: PseudoConcepts | None = None  # pseudo-concepts beside Show-o (see train_showo); None: none
+    pseudo: Optional["PseudoConcepts"] = None  # pseudo-concepts beside Show-o (see train_showo); None: none
     pseudo_learn_steps: int = 150  # steps fresh rows learn in the pseudo_knowledge_t2i figure
 
     @classmethod
@@ -331,7 +332,7 @@ def showo_batch(pr: Prompter, pools: Pools, batch: int, cond_dropout: float, rng
                 step: int | None = None,  # the training step the batch serves (needed with `pseudo`)
                 famous_share: float = 0.1,  # of the t2i samples
                 knowledge_share: float = 0.5,  # of the captions of pictures with an accessory (toyworld.t2i_text)
-                pseudo: PseudoConcepts | None = None  # pseudo-concept samples among the t2i and mmu ones (see below)
+                pseudo: Optional["PseudoConcepts"] = None  # pseudo-concept samples among the t2i and mmu ones (see below)
                ) -> dict:
     """One step's t2i, mmu and lm sequences and labels, drawn from the pools (codes precomputed), placeholders filled;
     with `pseudo`, also `t_slot`/`m_slot`: the pseudo-concept table row each position reads, -1 elsewhere, and `t_live`:
@@ -412,7 +413,7 @@ def train_showo(pr: Prompter, pools: Pools, steps: int, batch: int, lr: float,
                 cond_dropout: float, device: str, seed: int = 0, log=None, budget=None, workers: int = 0,
                 init: ShowO | None = None,  # go on training this model instead of a fresh one
                 knowledge_share: float = 0.5,  # see showo_batch
-                pseudo: PseudoConcepts | None = None  # also train pseudo-concepts (their rows are thrown away after)
+                pseudo: Optional["PseudoConcepts"] = None  # also train pseudo-concepts (their rows are thrown away after)
                ) -> tuple:
     "(ShowO, history) pretrained on the anonymous stream over a scene pool."
     from functools import partial
