@@ -278,8 +278,10 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
         for epoch in range(start, cfg.epochs):
             try: _epoch(model, pr, ct, cfg, mmu_ds, t2i_ds, cache, opt, scaler, precision, epoch, seed, history, callback, weights, graphs)
             except torch.cuda.OutOfMemoryError as e: raise RuntimeError(_oom_message(cfg, epoch, ck_root, dev)) from e
-            h = history[-1]
-            log(f"stage {cfg.stage} epoch {epoch + 1}/{cfg.epochs}: loss {h['loss']:.4f}" + "".join(f", {k} {h[k]:.4f}" for k in ("mmu", "t2i") if k in h))
+            ep = [r for r in history if r["stage"] == cfg.stage and r["epoch"] == epoch + 1]  # this epoch's steps
+            mean = lambda k: sum(r[k] for r in ep) / len(ep)
+            log(f"stage {cfg.stage} epoch {epoch + 1}/{cfg.epochs}: mean of {len(ep)} steps: loss {mean('loss'):.4f}"
+                + "".join(f", {k} {mean(k):.4f}" for k in ("mmu", "t2i") if k in ep[-1]))
             if (epoch + 1) % cfg.save_every == 0 or epoch + 1 == cfg.epochs:
                 with atomic_dir(ck_root / f"epoch_{epoch + 1}") as d:
                     ct.save(d)
