@@ -79,7 +79,7 @@ def main():
     ap.add_argument("--shard", default="0/1", help="K/N: only every N-th of the concepts, from the K-th (parallel processes)")
     a = ap.parse_args()
     out, t0, forms = Path(a.out), time.time(), [f.strip() for f in a.forms.split(",")]
-    k_, n_ = map(int, a.shard.split("/"))
+    k_, n_ = a.shard_kn = tuple(map(int, a.shard.split("/")))
     world, data, backbone, judge = held_out_world(out, a.device, a.backbone)
     rows, concepts = [], data.concepts()[: a.concepts][k_::n_]
     for c in concepts:
@@ -107,7 +107,7 @@ def write(a, out: Path, rows: list, forms: list, concepts: list, t0: float):
     result = {"t2i_form": a.t2i_form or "phrase", "row_norm_cap": a.row_norm_cap, "backbone": a.backbone, "world_seed": 1, "seed": a.seed,
               "concepts": concepts, "shard": a.shard, "pictures_per_prompt": a.n, "device": a.device,
               "seconds": round(time.time() - t0, 1), "summary": summary, "pictures": rows}
-    k_, n_ = map(int, a.shard.split("/"))
+    k_, n_ = a.shard_kn
     name = "knowledge_probe" + (f"_seed{a.seed}" if a.seed else "") + (f"_{k_}of{n_}" if n_ > 1 else "")
     (out / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     for form, s in summary.items():

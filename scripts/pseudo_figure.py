@@ -7,16 +7,11 @@ rows learnt on the frozen backbone from understanding items alone, then 'a photo
 and judged strictly by the backbone's probe. The same entities, learning seed and sampling seed for every backbone.
 Numbers, not a test; the 95% interval is Wilson's over the n pictures.
 """
-import argparse, json, math, time
+import argparse, json, time
 from pathlib import Path
 import torch
-from unictokens.backbones import load_backbone, pseudo_eval_set, pseudo_knowledge_t2i, to_model
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> list:
-    p, d = k / n, 1 + z * z / n
-    c, h = (p + z * z / (2 * n)) / d, z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return [round(c - h, 3), round(c + h, 3)]
+from backbone_guidance import wilson  # (scripts/ is on the path when a script runs)
+from unictokens.backbones import load_backbone, pseudo_eval_set, pseudo_knowledge_t2i
 
 
 if __name__ == "__main__":
@@ -32,9 +27,8 @@ if __name__ == "__main__":
         ents, codes = pseudo_eval_set(a.n, bb.magvit, a.device)
         with torch.no_grad(): black = bb.magvit.encode(torch.full((1, 3, 64, 64), -1.0, device=a.device)).cpu()[0]
         v = pseudo_knowledge_t2i(bb.showo, bb.magvit, bb.probe, bb.prompter, ents, codes, black, learn_steps=a.learn_steps)
-        k = round(v * a.n)
-        out["backbones"][name] = {"pseudo_knowledge_t2i": v, "interval": wilson(k, a.n), "showo_sha256": bb.manifest["sha256"]["showo/pytorch_model.safetensors"],
+        out["backbones"][name] = {"pseudo_knowledge_t2i": v, "interval": wilson(v, a.n), "showo_sha256": bb.manifest["sha256"]["showo/pytorch_model.safetensors"],
                                   "manifest_quality": bb.manifest["quality"], "seconds": round(time.time() - t0, 1)}
-        print(f"{name}: {v:.3f} {wilson(k, a.n)} in {time.time() - t0:.0f} s", flush=True)
+        print(f"{name}: {v:.3f} {wilson(v, a.n)} in {time.time() - t0:.0f} s", flush=True)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(out, indent=1) + "\n")

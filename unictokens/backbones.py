@@ -22,7 +22,7 @@ from . import toyworld as tw
 from .checkpoints import file_sha256
 
 # %% auto #0
-__all__ = ['POOL_KINDS', 'T2I_CHECKED', 'ASSET_FILES', 'QUALITY_BARS', 'PARTS', 'TOY_ATTRIBUTE_WORDS', 'TOY_PROMPTS',
+__all__ = ['POOL_KINDS', 'T2I_CHECKED', 'STRICT', 'ASSET_FILES', 'QUALITY_BARS', 'PARTS', 'TOY_ATTRIBUTE_WORDS', 'TOY_PROMPTS',
            'TOY_ASSETS', 'QUALITY_NAMES', 'render_pool', 'render_scenes', 'to_model', 'label_tensor', 'AttributeProbe',
            'toy_magvit_config', 'toy_showo_config', 'toy_clip', 'clip_tokens', 'PretrainConfig', 'train_loop',
            'BatchStream', 'batches', 'train_magvit', 'reconstruct', 'train_probe', 'clip_batch', 'train_clip',
@@ -632,6 +632,15 @@ class _Filled:
     def t2i_gen(self, texts, n_image_tokens: int, device=None):
         return fill_placeholders(self.pr.t2i_gen(texts, n_image_tokens, device), self.pr, self.g)
 
+STRICT = ("cls", "colour", "pattern", "mark", "accessory", "accessory_colour")  # what a knowledge-driven picture must get right
+
+def _strict_hits(probe: AttributeProbe, vq: MAGVITv2, codes: torch.Tensor, scenes: list) -> int:
+    "How many of the pictures `codes` draw show every `STRICT` attribute of their scene, as the probe reads them."
+    out, dev = probe(vq.decode(codes).clamp(-1, 1)), codes.device
+    ok = torch.ones(len(scenes), dtype=torch.bool, device=dev)
+    for k in STRICT: ok &= out[k].argmax(-1) == torch.tensor([tw.ATTRIBUTES[k].index(tw.scene_labels(s)[k]) for s in scenes], device=dev)
+    return ok.sum().item()
+
 @torch.no_grad()
 def in_context_knowledge_t2i(model: ShowO, vq: MAGVITv2, probe: AttributeProbe, pr: Prompter, scenes: list,
                              steps: int = 16, guidance: float = 2.0, seed: int = 0, batch: int = 100) -> float:
@@ -639,19 +648,12 @@ def in_context_knowledge_t2i(model: ShowO, vq: MAGVITv2, probe: AttributeProbe, 
     (the look and the accessory's colour only in context): 1 when the probe reads the class, colour, pattern, mark,
     accessory and its colour all right. `scenes` with accessories give the truth."""
     rng, g = random.Random(f"knowledge-{seed}"), torch.Generator().manual_seed(seed)
-    gen, dev = torch.Generator(device=_device(model)).manual_seed(seed), _device(model)
-    keys = ("cls", "colour", "pattern", "mark", "accessory", "accessory_colour")
-    hits = 0
+    gen, hits = torch.Generator(device=_device(model)).manual_seed(seed), 0
     for i in range(0, len(scenes), batch):
         ss = scenes[i:i + batch]
         texts = [f"{tw.entity_line(tw.random_entity(rng, s=s), tw.NAME, rng, must=[f'accessory_colour:{s.accessory}'], most=2)} "
                  f"a photo of {tw.NAME} wearing its {s.accessory}." for s in ss]
-        codes = t2i_generate(model, _Filled(pr, g), texts, steps=steps, guidance=guidance, generator=gen)
-        out = probe(vq.decode(codes).clamp(-1, 1))
-        ok = torch.ones(len(ss), dtype=torch.bool, device=dev)
-        for k in keys:
-            ok &= out[k].argmax(-1) == torch.tensor([tw.ATTRIBUTES[k].index(tw.scene_labels(s)[k]) for s in ss], device=dev)
-        hits += ok.sum().item()
+        hits += _strict_hits(probe, vq, t2i_generate(model, _Filled(pr, g), texts, steps=steps, guidance=guidance, generator=gen), ss)
     return hits / len(scenes)
 
 # %% ../nbs/08_backbones.ipynb #47307345
@@ -706,15 +708,11 @@ def pseudo_knowledge_t2i(model: ShowO, vq: MAGVITv2, probe: AttributeProbe, pr: 
     try:
         prr, g = Prompter(tok, model.layout, pr.max_text_len), torch.Generator().manual_seed(seed)
         gen, hits = torch.Generator(device=dev).manual_seed(seed), 0
-        keys = ("cls", "colour", "pattern", "mark", "accessory", "accessory_colour")
         for i in range(0, M, batch):
             ss = [pics[1] for _, pics in entities[i:i + batch]]
             texts = [tw.pseudo_t2i_text(s).replace(" ".join([tw.FILL] * R), "".join(names[m * R:(m + 1) * R]))
                      for m, s in enumerate(ss, start=i)]
-            out = probe(vq.decode(t2i_generate(model, _Filled(prr, g), texts, steps=steps, guidance=guidance, generator=gen)).clamp(-1, 1))
-            ok = torch.ones(len(ss), dtype=torch.bool, device=dev)
-            for k in keys: ok &= out[k].argmax(-1) == torch.tensor([tw.ATTRIBUTES[k].index(tw.scene_labels(s)[k]) for s in ss], device=dev)
-            hits += ok.sum().item()
+            hits += _strict_hits(probe, vq, t2i_generate(model, _Filled(prr, g), texts, steps=steps, guidance=guidance, generator=gen), ss)
     finally:
         model.concept_rows = nn.ModuleList([r for r in model.concept_rows if r is not rows])
         from unictokens.sampling import drop_engines; drop_engines(model)
