@@ -5,6 +5,7 @@
     python scripts/bench_toy20.py run --out out/two --seeds 0,1,2 --processes 30 --pack $OUT/two.tgz           # ... against two
     python scripts/bench_toy20.py run --out out/two --seeds 0,1,2 --processes 30 --launcher torchrun --pack $OUT/two.tgz  # started sooner
     python scripts/bench_toy20.py speedup --processes-per-gpu 15 --seeds 0 --out out/speedup   # both in one call, one seed
+    python scripts/bench_toy20.py run --out out/cand --backbone out/cand --pack $OUT/cand.tgz    # another backbone (a folder)
     python scripts/bench_toy20.py merge toy20.tgz --into nbs/results/toy20
 
 `run` trains and evaluates every (concept, seed) pair with `unictokens demo` under `accelerate launch` (`--processes`
@@ -31,10 +32,10 @@ def launcher_command(launcher: str, processes: int) -> list:
             "--dynamo_backend", "no"]
 
 
-def launch(out, seeds: str, processes: int, deadline: float, epochs=None, env=None, log=None, launcher="accelerate") -> tuple:
+def launch(out, seeds: str, processes: int, deadline: float, epochs=None, env=None, log=None, launcher="accelerate", backbone=None) -> tuple:
     "(exit code, seconds) of `unictokens demo` on all concepts under `launcher`, killed at `deadline`; output also to `log`."
     cmd = launcher_command(launcher, processes) + ["-m", "unictokens.cli", "demo", "--concepts", "all", "--ablations", "all", "--seeds", seeds,
-           "--device", "cuda", "--out", str(out)] + (["--epochs", str(epochs)] if epochs else [])
+           "--device", "cuda", "--out", str(out)] + (["--epochs", str(epochs)] if epochs else []) + (["--backbone", backbone] if backbone else [])
     t0 = time.time()
     p = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, start_new_session=True, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, bufsize=1)
@@ -81,7 +82,7 @@ def run(a):
     gpus = a.gpus or torch.cuda.device_count()
     env = {"CUDA_VISIBLE_DEVICES": ",".join(map(str, range(gpus)))} if a.gpus else None
     out.mkdir(parents=True, exist_ok=True); log = out / "launch.log"
-    code, seconds = launch(a.out, a.seeds, a.processes, a.deadline, a.epochs, env=env, log=log, launcher=a.launcher)
+    code, seconds = launch(a.out, a.seeds, a.processes, a.deadline, a.epochs, env=env, log=log, launcher=a.launcher, backbone=a.backbone)
     done = sorted(out.glob("concepts/seed_*/*/result.json"))
     print(f"{len(done)} (concept, seed) results after {time.time() - t0:.0f} s (exit code {code})", flush=True)
     with tarfile.open(a.pack, "w:gz") as tar:
@@ -94,7 +95,7 @@ def run(a):
         if log.is_file(): tar.add(log, "launch.log")
         info = tarfile.TarInfo("timing.json"); blob = json.dumps({
             "seconds": round(time.time() - t0, 1), "launch_s": round(seconds, 1), "in_run_s": in_run_seconds(log), "exit_code": code,
-            "pairs": len(done), "processes": a.processes, "launcher": a.launcher, "seeds": a.seeds, "gpus": gpus,
+            "pairs": len(done), "processes": a.processes, "launcher": a.launcher, "seeds": a.seeds, "gpus": gpus, "backbone": a.backbone or "toy",
             "gpu": torch.cuda.get_device_name(0) if gpus else None, "cpus": os.cpu_count()}).encode()
         info.size = len(blob); tar.addfile(info, io.BytesIO(blob))
     print(f"packed into {a.pack} ({os.path.getsize(a.pack) / 2 ** 20:.1f} MiB)")
@@ -160,6 +161,7 @@ def main():
     r.add_argument("--gpus", type=int, default=None, help="use only the first N GPUs (default: every one)")
     r.add_argument("--epochs", type=int, default=None); r.add_argument("--deadline", type=float, default=540)
     r.add_argument("--pack", required=True)
+    r.add_argument("--backbone", default=None, help="a backbone folder pretrain_toy wrote (default: the shipped toy backbone)")
     sp = sub.add_parser("speedup"); sp.add_argument("--out", default="out/speedup"); sp.add_argument("--processes-per-gpu", type=int, default=15)
     sp.add_argument("--seeds", default="0"); sp.add_argument("--deadline", type=float, default=280)
     for p in (r, sp): p.add_argument("--launcher", choices=("accelerate", "torchrun"), default="accelerate",

@@ -84,6 +84,7 @@ if __name__ == "__main__":
         warm["showo"] = (ShowO.from_pretrained(src / "showo", dtype=torch.float32), f"the earlier Show-o ({p['steps']} steps, {p['seconds']} s on {p['card']}, "
                          f"git {old.get('git_commit', '?')[:12]}), trained on further for {a.continue_showo:g} s")
     cmd = " ".join(["python scripts/repretrain_toy.py --out", a.out, "--device", a.device] + (["--smoke"] if a.smoke else [])
+                   + ([f"--from {a.src}"] if a.src != str(TOY_ASSETS) else [])
                    + ([f"--refit-magvit {a.refit_magvit:g} --refit-lr {a.refit_lr:g}"] if a.refit_magvit else [])
                    + ([f"--continue-showo {a.continue_showo:g} --continue-lr {a.continue_lr:g}"] if a.continue_showo else [])
                    + ([f"--showo-budget {a.showo_budget:g}"] if a.showo_budget else [])
