@@ -421,12 +421,13 @@ def train_showo(pr: Prompter, pools: Pools, steps: int, batch: int, lr: float,
     model = (init or ShowO(toy_showo_config(pr.layout.text_size))).to(device).train()
     stream = batches(partial(showo_batch, pr, pools, batch, cond_dropout, knowledge_share=knowledge_share, pseudo=pseudo),
                      seed, workers, stepped=True)
-    params, table, hook = list(model.parameters()), None, None
+    params, runs, hook = list(model.parameters()), None, None
     if pseudo:
-        table = pseudo.new_table(model, pools)
-        params = [{"params": params}, {"params": [table], "lr": pseudo.lr, "weight_decay": 0.0, "schedule": "constant"}]
-        hook = lambda step, opt: pseudo.rebind(table, opt, model, pools, step)
-    hist = train_loop(params, lambda s: showo_losses(model, next(stream), pr.max_text_len, device, table),
+        runs = pseudo.new_runs(model, pools)  # one parameter per run, so each binding starts with a fresh optimizer state
+        params = [{"params": params}, {"params": list(runs), "lr": pseudo.lr, "weight_decay": 0.0, "schedule": "constant"}]
+        hook = lambda step, opt: pseudo.rebind(runs, opt, model, pools, step)
+    table = lambda: None if runs is None else torch.cat(list(runs))  # the runs' rows as one table, slot-indexed
+    hist = train_loop(params, lambda s: showo_losses(model, next(stream), pr.max_text_len, device, table()),
                       steps, lr, device, log, time_budget=budget, before_step=hook)
     return model.eval(), hist
 
@@ -439,7 +440,7 @@ def code_rows(model: ShowO, codes: torch.Tensor,  # (N,) one picture's codes
 
 @dataclass
 class PseudoConcepts:
-    "Pseudo-concept runs trained beside Show-o's pretraining (see above); `sets` x `rows` rows in one table."
+    "Pseudo-concept runs trained beside Show-o's pretraining (see above): `sets` runs of `rows` rows, read as one table."
     sets: int = 64
     rows: int = tw.PSEUDO_ROWS
     period: int = 300  # steps a run stays bound to one entity
@@ -471,27 +472,28 @@ class PseudoConcepts:
         return torch.where(on, sets[:, None] * self.rows + (on.cumsum(1) - 1).clamp(max=self.rows - 1), -1)
 
     @torch.no_grad()
-    def start(self, table: torch.Tensor, model: ShowO, pools: Pools, j: int, step: int):
+    def start(self, runs: nn.ParameterList, model: ShowO, pools: Pools, j: int, step: int):
         "Start run `j`'s rows for its binding at `step`: the input rows of `rows` random codes of the entity's plain picture."
         m, _ = self.binding(j, step, pools)
         g = torch.Generator().manual_seed(hash((self.seed, j, (step + self.shift(j)) // self.period)) % 2**31)
-        table[j * self.rows:(j + 1) * self.rows] = code_rows(model, pools.pseudo_codes[m, 0], self.rows, g).to(table.dtype)
+        runs[j].copy_(code_rows(model, pools.pseudo_codes[m, 0], self.rows, g))
 
-    def new_table(self, model: ShowO, pools: Pools) -> nn.Parameter:
-        "The table, every run started for its binding at step 0."
+    def new_runs(self, model: ShowO, pools: Pools) -> nn.ParameterList:
+        "One (rows, hidden) parameter per run, every run started for its binding at step 0 (`torch.cat` them for the table)."
         if not pools.pseudo: raise ValueError("PseudoConcepts: Pools.pseudo is empty (pretrain_toy renders it when cfg.pseudo is set)")
-        table = nn.Parameter(torch.zeros(self.sets * self.rows, model.config.hidden_size, device=model.showo.lm_head.weight.device))
-        for j in range(self.sets): self.start(table, model, pools, j, 0)
-        return table
+        dev = model.showo.lm_head.weight.device
+        runs = nn.ParameterList([nn.Parameter(torch.zeros(self.rows, model.config.hidden_size, device=dev)) for _ in range(self.sets)])
+        for j in range(self.sets): self.start(runs, model, pools, j, 0)
+        return runs
 
-    def rebind(self, table: nn.Parameter, opt: torch.optim.Optimizer, model: ShowO, pools: Pools, step: int):
-        "Before `step`: start the runs whose new binding begins now, their optimizer moments cleared."
-        state = opt.state.get(table, {})
+    def rebind(self, runs: nn.ParameterList, opt: torch.optim.Optimizer, model: ShowO, pools: Pools, step: int):
+        """Before `step`: start the runs whose new binding begins now, with a fresh optimizer state (moments *and* step
+        count, as a concept's stage starts a fresh optimizer; zeroed moments under the table's running step count would
+        skip Adam's bias correction and make a new binding's first updates several times the learning rate)."""
         for j in range(self.sets):
             if step == 0 or self.phase(j, step) != 0: continue
-            self.start(table, model, pools, j, step)
-            for k in ("exp_avg", "exp_avg_sq"):
-                if k in state: state[k][j * self.rows:(j + 1) * self.rows] = 0
+            self.start(runs, model, pools, j, step)
+            opt.state.pop(runs[j], None)
 
 # %% ../nbs/08_backbones.ipynb #2a07eec3
 @torch.no_grad()
