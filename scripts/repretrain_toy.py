@@ -59,6 +59,9 @@ if __name__ == "__main__":
     ap.add_argument("--pseudo-share", type=float, default=None, help="share of the t2i and of the mmu samples that are pseudo-concepts'")
     ap.add_argument("--pseudo-plain-trains", action="store_true", help="plain pseudo-concept pictures train the rows too (as stage 2)")
     ap.add_argument("--pseudo-named", type=float, default=None, help="of the pseudo-concept pictures, the share in a named accessory and colour")
+    ap.add_argument("--pseudo-lr", type=float, default=None, help="the pseudo-concept rows' learning rate (default: PseudoConcepts')")
+    ap.add_argument("--pseudo-lr-schedule", choices=("constant", "cosine"), default=None,
+                    help="the rows' learning rate after the warm-up: constant (PseudoConcepts' default) or decaying with Show-o's")
     ap.add_argument("--stop-after", choices=PARTS, default=None, help="train up to this part and stop (the same command goes on)")
     a = ap.parse_args()
     out, src = Path(a.out), Path(a.src)
@@ -73,9 +76,10 @@ if __name__ == "__main__":
     if a.knowledge_share is not None: cfg.knowledge_share = a.knowledge_share
     if a.pseudo:
         cfg.pseudo = PseudoConcepts(**{k: v for k, v in (("sets", a.pseudo_sets), ("period", a.pseudo_period), ("t2i_share", a.pseudo_share),
-                                                         ("mmu_share", a.pseudo_share), ("named_share", a.pseudo_named)) if v is not None}, plain_trains_rows=a.pseudo_plain_trains)
+                                                         ("mmu_share", a.pseudo_share), ("named_share", a.pseudo_named), ("lr", a.pseudo_lr),
+                                                         ("lr_schedule", a.pseudo_lr_schedule)) if v is not None}, plain_trains_rows=a.pseudo_plain_trains)
         if a.smoke: cfg.pseudo.entities, cfg.pseudo.period = 16, 4
-    elif a.pseudo_sets or a.pseudo_period or a.pseudo_share or a.pseudo_plain_trains or a.pseudo_named: ap.error("--pseudo-* options go with --pseudo")
+    elif a.pseudo_sets or a.pseudo_period or a.pseudo_share or a.pseudo_plain_trains or a.pseudo_named or a.pseudo_lr or a.pseudo_lr_schedule: ap.error("--pseudo-* options go with --pseudo")
     warm = {"magvit": (MAGVITv2.from_pretrained(src / "magvit"), f"the earlier MAGVIT-v2 ({old.get('card')}, git "
                        f"{old.get('git_commit', '?')[:12]}), trained on further for {a.refit_magvit:g} s")} if a.refit_magvit else {}
     if a.continue_showo:
@@ -92,7 +96,9 @@ if __name__ == "__main__":
                    + (["--pseudo"] if a.pseudo else []) + ([f"--pseudo-sets {a.pseudo_sets}"] if a.pseudo_sets else [])
                    + ([f"--pseudo-period {a.pseudo_period}"] if a.pseudo_period else [])
                    + ([f"--pseudo-share {a.pseudo_share:g}"] if a.pseudo_share else []) + (["--pseudo-plain-trains"] if a.pseudo_plain_trains else [])
-                   + ([f"--pseudo-named {a.pseudo_named:g}"] if a.pseudo_named else []))
+                   + ([f"--pseudo-named {a.pseudo_named:g}"] if a.pseudo_named else [])
+                   + ([f"--pseudo-lr {a.pseudo_lr:g}"] if a.pseudo_lr else [])
+                   + ([f"--pseudo-lr-schedule {a.pseudo_lr_schedule}"] if a.pseudo_lr_schedule else []))
     m = pretrain_toy(out, cfg, a.device, command=cmd, warm=warm or None, stop_after=a.stop_after)
     if m is None: print(f"stopped after {a.stop_after}; parts in {out / 'parts'}"); raise SystemExit(0)
     trained = [p for p in PARTS if p not in kept]

@@ -296,7 +296,7 @@ T2I_FORMS_CLI = ("phrase", "described")  # concepts.T2I_FORMS, written out: impo
 ROW_NORM_HELP = ("keep the learning embedding rows within this multiple of the backbone's median word-row norm after every step "
                  "(default: no cap, as the release; StageConfig.row_norm_cap)")
 ENGINE_CHOICES = ("auto", "graph", "compiled")  # bench.ENGINES, written out for the same reason
-ENGINE_HELP = "how answers and pictures run: auto (graph on a GPU), graph, or compiled (the fastest on a GPU, after a few seconds of compiling for each new shape; 04_sampling)"
+ENGINE_HELP = "how answers and pictures run: auto (on a GPU: graph, then compiled once a Show-o-sized model has drawn 10 pictures or given 40 answers), graph, or compiled (the fastest on a GPU, after a few seconds of compiling for each new shape; 04_sampling)"
 T2I_FORM_HELP = ("how generation prompts carry the concept: phrase (its tokens where its name stands, as in the release) or "
                  "described (the name stays and '<c> is <tokens>.' comes first); default: the preset's")
 

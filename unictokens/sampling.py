@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_sampling.ipynb #7adf9a81
 from __future__ import annotations
-import math
+import math, importlib.util, warnings
 from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
@@ -14,9 +14,9 @@ from .showo import ShowO, _prepare_mask
 from .engine import PictureSteps, Decoder
 
 # %% auto #0
-__all__ = ['PICTURE_ENGINES', 'ANSWER_ENGINES', 'GRAPHED', 'n_masked_after', 'gumbel_noise', 'remask_lowest',
-           'gumbel_temperatures', 'picture_steps_for', 'drop_engines', 't2i_generate', 'mmu_generate_uncached',
-           'mmu_generate', 'decoder_for']
+__all__ = ['PICTURE_ENGINES', 'ANSWER_ENGINES', 'GRAPHED', 'PROMOTE_AFTER', 'COMPILE_MIN_WIDTH', 'n_masked_after', 'gumbel_noise',
+           'remask_lowest', 'gumbel_temperatures', 'compiled_unfit', 'picture_steps_for', 'drop_engines',
+           't2i_generate', 'mmu_generate_uncached', 'mmu_generate', 'decoder_for']
 
 # %% ../nbs/04_sampling.ipynb #5cb78da7
 def n_masked_after(step: int,  # 0-based step
@@ -58,14 +58,53 @@ PICTURE_ENGINES = ("full", "prefix", "graph", "compiled")  # t2i_generate: the w
 ANSWER_ENGINES = ("cache", "static", "graph", "compiled")  # mmu_generate: transformers' cache; a static cache; that,
                                                            # graphed; that, with compiled layers
 GRAPHED = ("graph", "compiled")  # the engines that need a GPU
+# 'auto' on a GPU: the calls of a kind the graphed engine serves before the compiled one takes over (see the text above).
+# On one H200 at Show-o-512 shape compiling cost 3.0 s for pictures and 2.1 s for answers, and saved 0.27 s a picture
+# and 0.05 s an answer: 11 and 42 calls repay it. Switching after about that many keeps a run's total within about
+# twice what the better engine alone would have cost, however many calls follow (the ski-rental rule).
+PROMOTE_AFTER = {"picture": 10, "answer": 40}
+COMPILE_MIN_WIDTH = 1024  # narrower models (the toy world's) gain nothing worth a compile: 'auto' keeps them graphed
 
-def _engine(name: str, device, engines: tuple) -> str:
-    "The engine to use: `name`, or for 'auto' the graphed one on a GPU and the first elsewhere."
+def compiled_unfit(model: ShowO) -> str:
+    "Why 'auto' would not promote `model` to the compiled engine ('' when it would)."
+    c, dev = model.config, model.showo.lm_head.weight.device
+    if c.hidden_size < COMPILE_MIN_WIDTH: return f"hidden size {c.hidden_size} < {COMPILE_MIN_WIDTH}: too small to repay compiling"
+    if any(type(mod) is not torch.nn.Linear for layer in model.showo.model.layers
+           for mod in (layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj, layer.self_attn.dense,
+                       layer.mlp.fc1, layer.mlp.fc2)):
+        return "the model carries adapters (LoRA), which the compiled layers would skip"
+    if dev.type != "cuda": return f"the model is on {dev}, not a GPU"
+    if torch.cuda.get_device_capability(dev) < (8, 0): return "a GPU older than Ampere (measured on Hopper only)"
+    if importlib.util.find_spec("triton") is None: return "triton is not installed"
+    if "_compile_failed" in model.__dict__: return f"compiling failed before: {model.__dict__['_compile_failed']}"
+    return ""
+
+def _engine(name: str, device, engines: tuple,
+            model: ShowO | None = None,  # with 'auto' on a GPU: the model whose calls are counted
+            kind: str = "picture"  # "picture" or "answer": which count
+           ) -> str:
+    """The engine to use: `name`, or for 'auto' the first of `engines` on a CPU; on a GPU the graphed one, and the
+    compiled one from the model's call `PROMOTE_AFTER[kind]` + 1 on, when it fits (`compiled_unfit`)."""
     gpu = torch.device(device).type == "cuda"
-    if name == "auto": return "graph" if gpu else engines[0]
+    if name == "auto":
+        if not gpu: return engines[0]
+        calls = model.__dict__.setdefault("_auto_calls", {}) if model is not None else {}
+        calls[kind] = calls.get(kind, 0) + 1
+        return "compiled" if calls[kind] > PROMOTE_AFTER[kind] and not compiled_unfit(model) else "graph"
     if name not in engines: raise ValueError(f"engine {name!r}: choose 'auto' or one of {', '.join(engines)}")
     if name in GRAPHED and not gpu: raise ValueError(f"engine {name!r} needs a GPU; the model is on {device}")
     return name
+
+def _made(make, engine: str, model: ShowO, auto: bool):
+    """`make(engine)`; under 'auto', a compiled engine that fails to build (compiling happens there, before a graph is
+    captured and before any sampling) is replaced by the graphed one, for this call and the model's later ones, with a warning."""
+    if engine != "compiled" or not auto: return make(engine)
+    try: return make(engine)
+    except Exception as e:  # torch.compile's failures have many types (a missing compiler, an unsupported GPU, ...)
+        model.__dict__["_compile_failed"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
+        warnings.warn(f"engine 'auto': the compiled engine failed to build ({model.__dict__['_compile_failed']}); "
+                      "the graphed engine serves this model from now on (pass engine='graph' to skip the attempt)")
+        return make("graph")
 
 def _engine_key(model: ShowO, *what) -> tuple:
     "What a kept engine depends on beyond its shapes: `what`, the layout, the tensors a graph reads, the adapters."
@@ -99,7 +138,7 @@ def t2i_generate(model: ShowO, prompter: Prompter,
                  generator: torch.Generator | None = None,  # makes sampling reproducible
                  on_step: Callable | None = None,  # called as on_step(step, codes (B, N)) after each step
                  n_image_tokens: int | None = None,  # default: model.config.num_vq_tokens
-                 engine: str = "auto"  # "full", "prefix", "graph", "compiled" or "auto" (graph on a GPU, full elsewhere)
+                 engine: str = "auto"  # "full", "prefix", "graph", "compiled" or "auto" (see above)
                 ) -> torch.Tensor:
     "(B, N) image codes for `prompts`."
     L, N, B = prompter.layout, n_image_tokens or model.config.num_vq_tokens, len(prompts)
@@ -109,12 +148,13 @@ def t2i_generate(model: ShowO, prompter: Prompter,
     if guidance: ids = torch.cat([ids, prompter.uncond(B, N, device=dev)])
     L.check_ids(ids)  # once: the steps below only write codes and mask ids into the image slots
     slots = slice(prompter.max_text_len + 2, prompter.max_text_len + 2 + N)
-    engine = _engine(engine, dev, PICTURE_ENGINES)
+    auto, engine = engine == "auto", _engine(engine, dev, PICTURE_ENGINES, model, "picture")
     if engine == "full":
         mask = _prepare_mask(t2i_attention_mask(ids, L), model.showo.model.embed_tokens.weight.dtype, ids.shape[1])
         forward = lambda ids: model.hidden(ids, mask, checked=True)[:, slots]
     else:  # the text's keys and values once; each step runs the image segment (<|soi|>, slots, <|eoi|>)
-        seg = picture_steps_for(model, ids, slots.start - 1, graph=engine in GRAPHED, compiled=engine == "compiled")
+        seg = _made(lambda e: picture_steps_for(model, ids, slots.start - 1, graph=e in GRAPHED, compiled=e == "compiled"),
+                    engine, model, auto)
         forward = lambda ids: seg(ids[:, slots.start - 1:])[:, 1:1 + N]
     codes = torch.zeros(B, N, dtype=torch.long, device=dev)
     unknown = torch.ones(B, N, dtype=torch.bool, device=dev)
@@ -170,12 +210,12 @@ def mmu_generate(model: ShowO, input_ids: torch.Tensor,  # (B, L) left-padded mm
                  max_new_tokens: int = 100, eot_id: int | None = None,  # stop token (None: the layout's eot; -1: never stop)
                  temperature: float = 0.0,  # 0: greedy (what UnifyBench uses)
                  top_k: int | None = None, generator: torch.Generator | None = None,
-                 engine: str = "auto"  # "cache", "static", "graph", "compiled" or "auto" (graph on a GPU, cache elsewhere)
+                 engine: str = "auto"  # "cache", "static", "graph", "compiled" or "auto" (see above)
                 ) -> list:
     "Generated ids per row, with a key/value cache (same tokens as `mmu_generate_uncached`)."
     eot_id = model.layout.eot_id if eot_id is None else eot_id
-    engine = _engine(engine, input_ids.device, ANSWER_ENGINES)
-    if engine != "cache": return _decode_static(model, input_ids, max_new_tokens, eot_id, temperature, top_k, generator, engine)
+    auto, engine = engine == "auto", _engine(engine, input_ids.device, ANSWER_ENGINES, model, "answer")
+    if engine != "cache": return _decode_static(model, input_ids, max_new_tokens, eot_id, temperature, top_k, generator, engine, auto)
     logits, cache = model.forward_cached(input_ids, mmu_attention_mask(input_ids, model.layout))  # checks the prompt
     B, P = input_ids.shape
     visible = torch.cat([input_ids != model.layout.pad_id, input_ids.new_ones(B, max_new_tokens, dtype=torch.bool)], 1)
@@ -197,10 +237,10 @@ def decoder_for(model: ShowO, batch: int, positions: int, graph: bool, compiled:
         model.__dict__["_decoder"] = (key, Decoder(model, batch, -(-positions // 256) * 256, graph, compiled=compiled))  # lengths in steps of 256
     return model.__dict__["_decoder"][1]
 
-def _decode_static(model, input_ids, max_new_tokens, eot_id, temperature, top_k, generator, engine) -> list:
+def _decode_static(model, input_ids, max_new_tokens, eot_id, temperature, top_k, generator, engine, auto=False) -> list:
     "`mmu_generate` on a static cache (`Decoder`, `03a_engine`), its token steps graphed or not."
     B, P = input_ids.shape
-    dec = decoder_for(model, B, P + max_new_tokens, engine in GRAPHED, engine == "compiled")
+    dec = _made(lambda e: decoder_for(model, B, P + max_new_tokens, e in GRAPHED, e == "compiled"), engine, model, auto)
     logits = dec.prefill(input_ids)
     out, stopped = [], torch.zeros(B, dtype=torch.bool, device=input_ids.device)
     for t in range(max_new_tokens):
