@@ -7,7 +7,8 @@ Each work is timed through the public API, in one run, after one warm-up, as the
 - training step: one t2i and one mmu sequence of the full length (1,155 ids at 512 px), 33 concept rows attached,
   loss 0.8 t2i + 0.2 mmu, backward, AdamW. Ours: the stage loop's `train_step` on frozen weights in bf16 (fp16 where
   bf16 is missing), no autocast, the two sequences packed into one forward (`engine.pack_batches`, made on the CPU),
-  the head only where a loss reads it, only the concept rows in the optimizer; once more with layer checkpointing,
+  the head only where a loss reads it, only the concept rows in the optimizer; once more keeping less for backward
+  (`_lean`: three projections a layer recomputed, `engine.LeanMLP` and `engine.ProjNorm`), with layer checkpointing,
   and with compiled layers. Timed as the stage loop runs steps (`ours_s`: ten steps in a row, the next batch packed on
   the CPU while the GPU works, each loss read back after its step, divided by ten) and one step alone, packing
   included and not overlapped (`_one_step_s`). On a GPU in bf16 the stage loop replays each step as a CUDA graph
@@ -190,7 +191,8 @@ def main():
         elif name == "ours":
             opt = torch.optim.AdamW(rows.parameters(), lr=1e-3)
             precision = "fp32" if dtype == torch.float32 else "bf16" if dtype == torch.bfloat16 else "fp16"
-            for key, ck, comp in (("ours_eager", False, False), ("ours_eager_checkpointed", True, False), ("ours_compiled", False, True)):
+            for key, ck, comp in (("ours_eager", False, False), ("ours_eager_lean", "lean", False), ("ours_eager_checkpointed", True, False),
+                                  ("ours_compiled", False, True)):
                 if comp and not dev.startswith("cuda"): continue  # eager: each step's kernels launched one by one
                 step = lambda: ours_step(model, pr, parts, opt, precision, ck, comp)
                 loop = lambda: ours_loop(model, pr, parts, opt, precision, ck, comp, LOOP)
@@ -198,7 +200,7 @@ def main():
                 report("training step", **{f"{key}_s": round(timed(loop, dev, a.repeats) / LOOP, 4), f"{key}_peak_gib": peak_of(step, dev),
                                            f"{key}_one_step_s": round(timed(step, dev, a.repeats), 4)})
             if dev.startswith("cuda") and precision == "bf16":  # what the stage loop does here: each step replayed as a CUDA graph
-                for key, ck in (("ours", False), ("ours_checkpointed", True)):
+                for key, ck in (("ours", False), ("ours_lean", "lean"), ("ours_checkpointed", True)):
                     tg = TrainingGraphs(model, torch.optim.AdamW(rows.parameters(), lr=1e-3, capturable=True), {"t2i": 0.8, "mmu": 0.2}, ck)
                     loop = lambda: ours_loop(model, pr, parts, None, precision, steps=LOOP, graphs=tg)
                     report("training step", **{f"{key}_capture_s": round(once(lambda: ours_loop(model, pr, parts, None, precision, steps=1, graphs=tg), dev), 2)})

@@ -431,7 +431,7 @@ def cmd_train(a: argparse.Namespace  # parsed arguments of unictokens train
     check_device(a.device)
     stages = a.stages
     over = {k: v for k, v in (("precision", a.precision), ("epochs", a.epochs), ("lr", a.lr)) if v is not None}
-    if a.grad_checkpointing: over["grad_checkpointing"] = True
+    if a.grad_checkpointing: over["grad_checkpointing"] = True if a.grad_checkpointing == "layers" else "lean"
     if a.frozen_head: over["frozen_head"] = FROZEN_HEAD[a.frozen_head]
     if a.t2i_form: over["t2i_form"] = a.t2i_form
     if a.row_norm_cap: over["row_norm_cap"] = a.row_norm_cap
@@ -622,7 +622,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--ablation", default=None, choices=["skip_stage1", "skip_stage3", "separate", "no_init"])
     tr.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     tr.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"], help="default: bf16 or fp16 on a GPU, fp32 on CPU")
-    tr.add_argument("--grad-checkpointing", action="store_true", help="recompute activations in backward (less GPU memory)")
+    tr.add_argument("--grad-checkpointing", nargs="?", const="layers", choices=("layers", "lean"), default=None,
+                    help="recompute activations in backward for less GPU memory: whole layers (the default when given), or lean: three projections a layer")
     tr.add_argument("--epochs", type=positive_int, default=None, help="epochs per stage (default: the preset's)")
     tr.add_argument("--lr", type=positive_float, default=None, help="learning rate of every stage (default: the preset's)")
     tr.add_argument("--frozen-head", default=None, choices=list(FROZEN_HEAD), help=FROZEN_HEAD_HELP)

@@ -13,8 +13,9 @@ from .vocab import IGNORE_ID
 
 
 # %% auto #0
-__all__ = ['rotation', 'rotary', 'layer_qkv', 'attend', 'layer_out', 'phi_hidden', 'PictureSteps', 'Decoder', 'Graphed',
-           'compiled_layer', 'pack_batches', 'batch_to', 'packed_losses', 'train_step', 'TrainingGraphs']
+__all__ = ['CHECKPOINTING', 'rotation', 'rotary', 'layer_qkv', 'attend', 'layer_out', 'phi_hidden', 'PictureSteps', 'Decoder',
+           'Graphed', 'compiled_layer', 'pack_batches', 'batch_to', 'packed_losses', 'train_step', 'frozen', 'LeanMLP',
+           'ProjNorm', 'TrainingGraphs']
 
 # %% ../nbs/03a_engine.ipynb #b2325874
 _ROTATIONS = {}
@@ -40,15 +41,19 @@ def rotary(model: ShowO, x: torch.Tensor,  # anything in the weights' dtype and 
     return cos[:, :, None], sin[:, :, None]
 
 def layer_qkv(layer, h: torch.Tensor,  # (B, q, hidden) the layer's normalised input
-              cos: torch.Tensor, sin: torch.Tensor  # (1, q, 1, head_dim) from rotary
+              cos: torch.Tensor, sin: torch.Tensor,  # (1, q, 1, head_dim) from rotary
+              lean: bool = False  # keep less for backward: recompute the normalised heads' projections (ProjNorm, below)
              ) -> tuple:
     "Queries, keys and values (B, q, heads, head_dim) of one Phi layer: projections, qk-LayerNorm, rotary embedding."
     a = layer.self_attn
     B, q, _ = h.shape
     R = rotation(a.head_dim, a.rotary_ndims, h.dtype, h.device)
     def heads(proj, norm=None, rope=False):
-        t = proj(h).view(B, q, -1, a.head_dim)
-        if norm is not None: t = norm(t)
+        if norm is not None and lean and frozen(proj, norm):
+            t = ProjNorm.apply(h, proj.weight, proj.bias, norm.weight, norm.bias, norm.eps, a.head_dim)
+        else:
+            t = proj(h).view(B, q, -1, a.head_dim)
+            if norm is not None: t = norm(t)
         return t * cos + (t @ R) * sin if rope else t
     qk = getattr(a, "qk_layernorm", False)
     return (heads(a.q_proj, a.q_layernorm if qk else None, True), heads(a.k_proj, a.k_layernorm if qk else None, True),
@@ -62,44 +67,51 @@ def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,  # (B, q or kv, he
 def layer_out(layer, x: torch.Tensor,  # (B, q, hidden) the layer's input (the residual)
               h: torch.Tensor,  # (B, q, hidden) its normalised input
               o: torch.Tensor,  # (B, heads, q, head_dim) the attention's output
-              fused: bool = False  # the MLP's GELU in one kernel (see below) instead of transformers' seven
+              fused: bool = False,  # the MLP's GELU in one kernel (see below) instead of transformers' seven
+              lean: bool = False  # keep less for backward: recompute the MLP's first projection (LeanMLP, below; fused GELU)
              ) -> torch.Tensor:
     "The layer's output: attention projection + MLP of the same normalised input + residual (Phi's parallel block)."
     B, q, _ = x.shape
     mlp = layer.mlp
-    ff = mlp.fc2(F.gelu(mlp.fc1(h), approximate="tanh")) if fused else mlp(h)
+    if lean and frozen(mlp.fc1, mlp.fc2): ff = LeanMLP.apply(h, mlp.fc1.weight, mlp.fc1.bias, mlp.fc2.weight, mlp.fc2.bias)
+    else: ff = mlp.fc2(F.gelu(mlp.fc1(h), approximate="tanh")) if fused else mlp(h)
     return layer.self_attn.dense(o.transpose(1, 2).reshape(B, q, -1)) + ff + x
 
 # %% ../nbs/03a_engine.ipynb #4e5a3390
+CHECKPOINTING = (False, True, "lean")  # what phi_hidden's checkpoint= takes: keep everything, recompute layers, or a few projections
+
 def _layer(layer, x, cos, sin, attn,  # attn(q, k, v) -> (B, heads, q, head_dim): the attention, with whatever cache it keeps
            fused: bool, compiled: bool = False,
-           into: tuple | None = None):  # compiled: (k, v) cache views the keys and values go straight into (compiled_layer)
+           into: tuple | None = None,  # compiled: (k, v) cache views the keys and values go straight into (compiled_layer)
+           lean: bool = False):  # keep less for backward (layer_qkv, layer_out)
     "One layer: input LayerNorm, queries/keys/values, attention, output (the parallel block)."
     if compiled:  # the same layer through `compiled_layer` (below)
         h, q, k, v, finish = compiled_layer(layer, x, cos, sin, into)
         return finish(attn(q, k, v))
     h = layer.input_layernorm(x)
-    q, k, v = layer_qkv(layer, h, cos, sin)
-    return layer_out(layer, x, h, attn(q, k, v), fused)
+    q, k, v = layer_qkv(layer, h, cos, sin, lean)
+    return layer_out(layer, x, h, attn(q, k, v), fused, lean)
 
 def phi_hidden(model: ShowO, x: torch.Tensor,  # (B, L, hidden) input embeddings (ShowO.embed)
                mask: torch.Tensor,  # (B, 1, L, L) additive mask in x's dtype
                rope: tuple | None = None,  # (cos, sin) from rotary; default: positions 0..L-1
                store=None,  # called as store(layer index, k, v): where the engines below keep their caches
                fused: bool = False,  # as for layer_out
-               checkpoint: bool = False,  # recompute each layer in backward instead of keeping its activations
+               checkpoint: bool | str = False,  # True: recompute each layer in backward instead of keeping its activations;
+                                                # "lean": recompute only a few projections (LeanMLP, ProjNorm; see Training)
                compiled: bool = False  # each layer through compiled_layer (below; a GPU, no adapters)
               ) -> torch.Tensor:
     "(B, L, hidden) final hidden states, written out layer by layer: equal to `ShowO.hidden`."
-    if checkpoint and store is not None: raise ValueError("phi_hidden: store= and checkpoint=True together would store every layer twice")
+    if checkpoint not in CHECKPOINTING: raise ValueError(f"checkpoint must be one of {CHECKPOINTING}, got {checkpoint!r}")
+    if checkpoint is True and store is not None: raise ValueError("phi_hidden: store= and checkpoint=True together would store every layer twice")
     m = model.showo.model
     cos, sin = rope or rotary(model, x, torch.arange(x.shape[1], device=x.device))
     for i, layer in enumerate(m.layers):
         def attn(q, k, v, i=i, scale=layer.self_attn.scaling):
             if store is not None: store(i, k, v)
             return attend(q, k, v, mask, scale)
-        if checkpoint: x = torch.utils.checkpoint.checkpoint(_layer, layer, x, cos, sin, attn, fused, compiled, use_reentrant=False)
-        else: x = _layer(layer, x, cos, sin, attn, fused, compiled)
+        if checkpoint is True: x = torch.utils.checkpoint.checkpoint(_layer, layer, x, cos, sin, attn, fused, compiled, use_reentrant=False)
+        else: x = _layer(layer, x, cos, sin, attn, fused, compiled, lean=checkpoint == "lean")
     return m.final_layernorm(x)
 
 
@@ -363,7 +375,7 @@ def batch_to(batch: dict,  # from pack_batches
 # %% ../nbs/03a_engine.ipynb #fabd93f9
 def packed_losses(model: ShowO, batch: dict,  # from pack_batches, on the model's device (batch_to)
                   fused: bool | None = None,  # one-kernel GELU (layer_out); default: on a GPU
-                  checkpoint: bool = False,  # recompute each layer in backward (less memory, one more forward)
+                  checkpoint: bool | str = False,  # True: recompute each layer in backward (less memory, one more forward); "lean" (below)
                   compiled: bool = False  # each layer through compiled_layer (a GPU, no adapters)
                  ) -> dict:
     "Each part's mean cross-entropy (float32 scalars), from one forward of the packed batch and the head at scored positions only."
@@ -379,7 +391,7 @@ def train_step(model, batch: dict,  # from pack_batches (on the CPU) and batch_t
                opt,  # the optimizer of the learning rows
                scaler=None,  # a GradScaler (fp16) or None
                precision: str = "fp32",  # "fp32", "bf16" or "fp16" (precision_of)
-               checkpoint: bool = False,  # recompute each layer in backward
+               checkpoint: bool | str = False,  # True: recompute each layer in backward; "lean": a few projections (phi_hidden)
                compiled: bool = False  # layers through compiled_layer (a GPU; compiling takes a while the first time)
               ) -> tuple:
     "One optimizer step on a packed batch: `(loss, {part: loss})` as tensors (nothing is read back here)."
@@ -394,6 +406,41 @@ def train_step(model, batch: dict,  # from pack_batches (on the CPU) and batch_t
     if scaler: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
     else: loss.backward(); opt.step()
     return loss, parts
+
+# %% ../nbs/03a_engine.ipynb #a7ea5173
+def frozen(*mods) -> bool:
+    "Whether every module is a plain nn.Linear or nn.LayerNorm with no learning weights (the lean path's condition)."
+    return all(type(m) in (torch.nn.Linear, torch.nn.LayerNorm) and not any(p.requires_grad for p in m.parameters()) for m in mods)
+
+class LeanMLP(torch.autograd.Function):
+    "`fc2(gelu_tanh(fc1(h)))` for frozen weights, keeping only `h` for backward: `fc1(h)` is made again there."
+    @staticmethod
+    def forward(ctx, h, w1, b1, w2, b2):
+        ctx.save_for_backward(h, w1, b1, w2)
+        return F.linear(F.gelu(F.linear(h, w1, b1), approximate="tanh"), w2, b2)
+
+    @staticmethod
+    def backward(ctx, g):
+        h, w1, b1, w2 = ctx.saved_tensors
+        a = F.linear(h, w1, b1)  # recomputed
+        return torch.ops.aten.gelu_backward(g @ w2, a, approximate="tanh") @ w1, None, None, None, None
+
+class ProjNorm(torch.autograd.Function):
+    "A head projection and its per-head LayerNorm, (B, q, heads, head_dim), for frozen weights, keeping only `h` for backward."
+    @staticmethod
+    def forward(ctx, h, w, b, nw, nb, eps: float, hd: int):
+        ctx.save_for_backward(h, w, b, nw, nb); ctx.eps, ctx.hd = eps, hd
+        t = F.linear(h, w, b)
+        return F.layer_norm(t.view(*t.shape[:-1], -1, hd), (hd,), nw, nb, eps)
+
+    @staticmethod
+    def backward(ctx, g):
+        h, w, b, nw, nb = ctx.saved_tensors
+        with torch.enable_grad():
+            t = F.linear(h, w, b).detach().requires_grad_(True)  # recomputed
+            y = F.layer_norm(t.view(*t.shape[:-1], -1, ctx.hd), (ctx.hd,), nw, nb, ctx.eps)
+            gt, = torch.autograd.grad(y, t, g)
+        return gt @ w, None, None, None, None, None, None
 
 # %% ../nbs/03a_engine.ipynb #37d0d9fd
 def _pad_scored(batch: dict,  # from pack_batches, on the CPU
@@ -411,7 +458,7 @@ class TrainingGraphs:
     "Training steps (forward, backward, optimizer step) replayed as CUDA graphs, one graph per padded batch shape."
     def __init__(self, model: ShowO, opt,  # the optimizer of the learning rows, made with capturable=True
                  weights: dict,  # part name -> its weight in the loss
-                 checkpoint: bool = False,  # recompute each layer in backward
+                 checkpoint: bool | str = False,  # True: recompute each layer in backward; "lean": a few projections (phi_hidden)
                  multiples: dict | None = None,  # kind -> scored positions padded to a multiple of this
                  max_graphs: int = 4  # graphs kept (each holds its own activations); beyond it the least recently used goes
                 ):

@@ -65,7 +65,8 @@ class StageConfig:
     perception: PerceptionConfig | None = None  # stage 3 only
     fresh: bool = False  # start a new concept even though stage > 1 (the skip-stage-1 ablation)
     precision: str = "auto"  # "auto" (bf16 on a GPU that has it, fp16 + loss scaling on one that has not, fp32 on CPU), "fp32", "bf16", "fp16"
-    grad_checkpointing: bool = False  # recompute each layer's activations in backward: less GPU memory, more time
+    grad_checkpointing: bool | str = False  # True: recompute each layer in backward (least memory, most time); "lean": three
+                                            # projections a layer (engine.LeanMLP, ProjNorm: about 1 GiB less at Show-o-512)
     frozen_head: tuple = ()  # groups whose lm_head rows (weight, bias) keep their start; () as the release: every learning row
     t2i_form: str = "phrase"  # how generation prompts carry the concept (`concepts.T2I_FORMS`): "phrase" as the release, or "described"
     row_norm_cap: float | None = None  # learning embedding rows kept within this multiple of the backbone's median text-row norm (None: as the release)
