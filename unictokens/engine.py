@@ -14,8 +14,8 @@ from .vocab import IGNORE_ID
 
 # %% auto #0
 __all__ = ['CHECKPOINTING', 'rotation', 'rotary', 'layer_qkv', 'attend', 'layer_out', 'phi_hidden', 'PictureSteps', 'Decoder',
-           'Graphed', 'compiled_layer', 'pack_batches', 'batch_to', 'packed_losses', 'train_step', 'frozen', 'LeanMLP',
-           'ProjNorm', 'TrainingGraphs']
+           'Graphed', 'adapted', 'compiled_layer', 'pack_batches', 'batch_to', 'packed_losses', 'train_step', 'frozen',
+           'LeanMLP', 'ProjNorm', 'TrainingGraphs']
 
 # %% ../nbs/03a_engine.ipynb #b2325874
 _ROTATIONS = {}
@@ -309,12 +309,17 @@ def _pre_into(x, ln_w, ln_b, eps, wq, bq, wk, bk, wv, bv, qn, kn, cos, sin, hd: 
 
 _COMPILED = {}
 
+def adapted(layer) -> bool:
+    "Whether any of the layer's projections is not a plain nn.Linear (carries an adapter, LoRA): compiled layers would skip it."
+    a = layer.self_attn
+    return any(type(mod) is not torch.nn.Linear for mod in (a.q_proj, a.k_proj, a.v_proj, a.dense, layer.mlp.fc1, layer.mlp.fc2))
+
 def compiled_layer(layer, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
                    into: tuple | None = None  # (k, v) views of a cache to write the keys and values into (returned as k, v)
                   ) -> tuple:
     "`(h, q, k, v, finish)`: `layer_qkv` compiled, and `finish(o)` = `layer_out(..., fused=True)` compiled."
     a = layer.self_attn
-    if any(type(mod) is not torch.nn.Linear for mod in (a.q_proj, a.k_proj, a.v_proj, a.dense, layer.mlp.fc1, layer.mlp.fc2)):
+    if adapted(layer):
         raise ValueError("engine 'compiled' reads each layer's weights directly and would skip its adapters (LoRA); "
                          "use engine='graph' for a model with adapters")
     if not _COMPILED: _COMPILED.update({f.__name__[1:]: torch.compile(f, dynamic=False) for f in (_pre, _pre_into, _post)})

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from .vocab import VocabLayout
 from .prompting import Prompter, t2i_attention_mask, mmu_attention_mask, additive_mask, cosine_schedule
 from .showo import ShowO, _prepare_mask
-from .engine import PictureSteps, Decoder
+from .engine import PictureSteps, Decoder, adapted
 
 # %% auto #0
 __all__ = ['PICTURE_ENGINES', 'ANSWER_ENGINES', 'GRAPHED', 'PROMOTE_AFTER', 'COMPILE_MIN_WIDTH', 'n_masked_after', 'gumbel_noise',
@@ -69,9 +69,7 @@ def compiled_unfit(model: ShowO) -> str:
     "Why 'auto' would not promote `model` to the compiled engine ('' when it would)."
     c, dev = model.config, model.showo.lm_head.weight.device
     if c.hidden_size < COMPILE_MIN_WIDTH: return f"hidden size {c.hidden_size} < {COMPILE_MIN_WIDTH}: too small to repay compiling"
-    if any(type(mod) is not torch.nn.Linear for layer in model.showo.model.layers
-           for mod in (layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj, layer.self_attn.dense,
-                       layer.mlp.fc1, layer.mlp.fc2)):
+    if any(adapted(layer) for layer in model.showo.model.layers):
         return "the model carries adapters (LoRA), which the compiled layers would skip"
     if dev.type != "cuda": return f"the model is on {dev}, not a GPU"
     if torch.cuda.get_device_capability(dev) < (8, 0): return "a GPU older than Ampere (measured on Hopper only)"
