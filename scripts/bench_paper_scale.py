@@ -11,7 +11,9 @@ paper preset (the released recipe, perception with 20 images x 50 steps, guidanc
 memory. With fewer than 15 epochs stage 2 starts from stage 1's last epoch, since the release's epoch 15 does not exist.
 
 Settings: `bf16` = weights in bfloat16, bf16 autocast (an H100/A100); `t4` = what the docs recommend for a 16 GB
-Colab T4: weights in float16, fp16 autocast with loss scaling, gradient checkpointing. Numbers, not a test.
+Colab T4: weights in float16, fp16 autocast with loss scaling, gradient checkpointing; `t4_lean` = the same with the
+lean backward (three projections a layer recomputed, `engine.LeanMLP`/`ProjNorm`) instead of whole layers. Numbers,
+not a test.
 """
 import argparse, json, tempfile, time
 from dataclasses import replace
@@ -28,7 +30,8 @@ from unictokens.showo import ShowO, ShowOConfig
 from unictokens.stages import train
 
 SETTINGS = {"bf16": dict(dtype=torch.bfloat16, precision="bf16", grad_checkpointing=False),
-            "t4": dict(dtype=torch.float16, precision="fp16", grad_checkpointing=True)}
+            "t4": dict(dtype=torch.float16, precision="fp16", grad_checkpointing=True),
+            "t4_lean": dict(dtype=torch.float16, precision="fp16", grad_checkpointing="lean")}
 
 
 def paper_backbone(dtype, device="cuda") -> Backbone:

@@ -83,11 +83,16 @@ def auto_calls(fn, kind: str, dev) -> dict:
     return out
 
 
-def peak_of(fn, dev) -> float | None:
-    "Peak GPU memory (GiB) of one more call of `fn`."
-    if not str(dev).startswith("cuda"): return None
+def peaks_of(fn, dev) -> tuple:
+    "(allocated, reserved): peak GPU memory (GiB) of one more call of `fn`, the allocator's cache emptied first."
+    if not str(dev).startswith("cuda"): return None, None
     torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats(); fn(); sync(dev)
-    return round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    return round(torch.cuda.max_memory_allocated() / 2**30, 2), round(torch.cuda.max_memory_reserved() / 2**30, 2)
+
+
+def peak_of(fn, dev) -> float | None:
+    "Peak GPU memory allocated (GiB) of one more call of `fn`."
+    return peaks_of(fn, dev)[0]
 
 
 def build(dtype, device, tiny: bool):
@@ -145,7 +150,8 @@ def ours_step(model, pr, parts, opt, precision: str, checkpoint: bool = False, c
 def ours_loop(model, pr, parts, opt, precision: str, checkpoint: bool = False, compiled: bool = False, steps: int = 10, graphs=None):
     "`steps` steps as the stage loop runs them (`stages._epoch`): the next batch packed on the CPU while the GPU works on this one, each loss read back after its step; `graphs`: a `TrainingGraphs` replaying each step."
     dev = next(model.parameters()).device
-    pack = lambda: pack_batches(parts, {k: k for k in parts}, pr.layout, pr.max_text_len + 1, multiple=256 if graphs else 1)
+    pack = lambda: pack_batches(parts, {k: k for k in parts}, pr.layout, pr.max_text_len + 1, multiple=256 if graphs else 1,
+                                longest=pr.max_text_len + 3 + model.config.num_vq_tokens)
     nxt = pack()
     for _ in range(steps):
         if graphs: loss, _ = graphs(nxt)
@@ -197,8 +203,9 @@ def main():
                 step = lambda: ours_step(model, pr, parts, opt, precision, ck, comp)
                 loop = lambda: ours_loop(model, pr, parts, opt, precision, ck, comp, LOOP)
                 if comp: report("training step", ours_compiled_first_call_s=round(once(step, dev), 1))
-                report("training step", **{f"{key}_s": round(timed(loop, dev, a.repeats) / LOOP, 4), f"{key}_peak_gib": peak_of(step, dev),
-                                           f"{key}_one_step_s": round(timed(step, dev, a.repeats), 4)})
+                peak, reserved = peaks_of(step, dev)  # reserved: what the GPU gives the process (a graph's pool is counted so)
+                report("training step", **{f"{key}_s": round(timed(loop, dev, a.repeats) / LOOP, 4), f"{key}_peak_gib": peak,
+                                           f"{key}_peak_reserved_gib": reserved, f"{key}_one_step_s": round(timed(step, dev, a.repeats), 4)})
             if dev.startswith("cuda") and precision == "bf16":  # what the stage loop does here: each step replayed as a CUDA graph
                 for key, ck in (("ours", False), ("ours_lean", "lean"), ("ours_checkpointed", True)):
                     tg = TrainingGraphs(model, torch.optim.AdamW(rows.parameters(), lr=1e-3, capturable=True), {"t2i": 0.8, "mmu": 0.2}, ck)

@@ -14,8 +14,8 @@ from .vocab import IGNORE_ID
 
 # %% auto #0
 __all__ = ['CHECKPOINTING', 'rotation', 'rotary', 'layer_qkv', 'attend', 'layer_out', 'phi_hidden', 'PictureSteps', 'Decoder',
-           'Graphed', 'adapted', 'compiled_layer', 'pack_batches', 'batch_to', 'packed_losses', 'train_step', 'frozen',
-           'LeanMLP', 'ProjNorm', 'TrainingGraphs']
+           'Graphed', 'adapted', 'compiled_layer', 'pack_batches', 'batch_to', 'frozen', 'HeadCE', 'head_ce',
+           'packed_losses', 'train_step', 'LeanMLP', 'ProjNorm', 'TrainingGraphs']
 
 # %% ../nbs/03a_engine.ipynb #b2325874
 _ROTATIONS = {}
@@ -349,10 +349,13 @@ def pack_batches(parts: dict,  # name -> a collator's batch {'input_ids', 'label
                  kinds: dict,  # name -> "t2i" or "mmu": how its labels are read (as t2i_loss / mmu_loss do)
                  layout,  # the model's VocabLayout (attached concepts included)
                  text_len: int,  # t2i: positions before <|soi|> (Prompter.max_text_len + 1)
-                 multiple: int = 1  # pad the length up to a multiple of this (fewer shapes for TrainingGraphs)
+                 multiple: int = 1,  # pad the length up to a multiple of this (fewer shapes for TrainingGraphs)
+                 longest: int | None = None  # but not past this, where the batch fits in it (the t2i length: full batches need no padding)
                 ) -> dict:
     "One batch of all parts, padded to the longest: `input_ids`, `allowed` (B, n, n) bool, and per part `scored` (flat positions, targets)."
-    n = -(-max(b["input_ids"].shape[1] for b in parts.values()) // multiple) * multiple
+    l = max(b["input_ids"].shape[1] for b in parts.values())
+    n = -(-l // multiple) * multiple
+    if longest is not None and l <= longest: n = min(n, longest)
     ids, allowed, scored, first = [], [], {}, 0
     for name, b in parts.items():
         x, m = b["input_ids"], b["attention_mask"]
@@ -377,6 +380,70 @@ def batch_to(batch: dict,  # from pack_batches
     return {"input_ids": go(batch["input_ids"]), "allowed": go(batch["allowed"]),
             "scored": {k: (go(p), go(t)) for k, (p, t) in batch["scored"].items()}, "kinds": batch.get("kinds", {})}
 
+# %% ../nbs/03a_engine.ipynb #13fa26cc
+def frozen(*mods) -> bool:
+    "Whether every module is a plain nn.Linear or nn.LayerNorm with no learning weights (where `head_ce` and the lean path below run)."
+    return all(type(m) in (torch.nn.Linear, torch.nn.LayerNorm) and not any(p.requires_grad for p in m.parameters()) for m in mods)
+
+class HeadCE(torch.autograd.Function):
+    """Mean cross-entropy of the logits `[h W[:cut] + b, h Wc + bc, h W[cut:] + b]` (the head's rows, the concept rows
+    at `cut`) against `target`, the head's logits made a block of positions at a time and never kept."""
+    @staticmethod
+    def forward(ctx, h, target, w, b, cw, cb, cut: int, block: int):
+        dt = F.linear(h[:1], w[:1]).dtype  # the dtype autocast (if on) gives a product here: backward makes the logits in it again
+        w, b, cw, cb = (t.to(dt) for t in (w, b, cw, cb))
+        acc = torch.promote_types(dt, torch.float32)  # float32 (float64 stays)
+        nc, keep = len(cw), target != IGNORE_ID
+        concept = (target >= cut) & (target < cut + nc)
+        tb = torch.where(concept | ~keep, 0, torch.where(target < cut, target, target - nc))  # the target's row of the head
+        lse_b, zt = [], []
+        for s in range(0, h.shape[0], block):
+            z = F.linear(h[s:s + block].to(dt), w, b)  # (block, head rows)
+            ls = F.log_softmax(z, -1, dtype=acc)  # one pass; its first column gives the log-sum-exp
+            lse_b.append(z[:, 0].to(acc) - ls[:, 0]); zt.append(z.gather(1, tb[s:s + block, None])[:, 0].to(acc))
+        lse_b, zt = (torch.cat(t) if t else h.new_zeros(0, dtype=acc) for t in (lse_b, zt))
+        zc = F.linear(h.to(dt), cw, cb).to(acc)  # (n, concept rows): small, made at once
+        lse = torch.logaddexp(lse_b, zc.logsumexp(-1))  # over all rows (no concept rows: -inf, lse_b)
+        if nc: zt = torch.where(concept, zc.gather(1, (target - cut).clamp(0, nc - 1)[:, None])[:, 0], zt)
+        n = keep.sum()
+        ctx.save_for_backward(h, target, tb, concept, lse_b, lse, n)
+        ctx.w, ctx.b, ctx.cw, ctx.cb, ctx.cut, ctx.block = w, b, cw, cb, cut, block
+        return torch.where(keep, lse - zt, 0.0).sum() / n  # nan when nothing is scored, as F.cross_entropy gives
+
+    @staticmethod
+    def backward(ctx, g):
+        h, target, tb, concept, lse_b, lse, n = ctx.saved_tensors
+        w, b, cw, cb, cut, block = ctx.w, ctx.b, ctx.cw, ctx.cb, ctx.cut, ctx.block
+        acc = torch.promote_types(w.dtype, torch.float32)
+        sc = torch.where(target != IGNORE_ID, g / n, 0.0).to(acc)  # each position's share of the mean
+        share = sc * (lse_b - lse).exp()  # the head's rows hold this part of a position's softmax
+        gh = []
+        for s in range(0, h.shape[0], block):  # softmax over the head's rows, made again, times the head
+            p = torch.softmax(F.linear(h[s:s + block].to(w.dtype), w, b), -1)
+            gh.append((p @ w).to(acc) * share[s:s + block, None])
+        gh = torch.cat(gh) if gh else torch.zeros(h.shape, dtype=acc, device=h.device)
+        hit = sc * ~concept  # minus the one-hot: the target's row of the head ...
+        gh -= hit[:, None] * w[tb].to(acc)
+        ha, cwa = h.to(acc), cw.to(acc)
+        pc = (F.linear(ha.to(w.dtype), cw, cb).to(acc) - lse[:, None]).exp() * sc[:, None]  # ... or of the concept rows
+        if len(cw): pc.scatter_add_(1, (target - cut).clamp(0, len(cw) - 1)[:, None], -(sc * concept)[:, None])
+        gh += pc @ cwa
+        return gh.to(h.dtype), None, None, None, (pc.T @ ha).to(cw.dtype), pc.sum(0).to(cb.dtype), None, None
+
+def head_ce(model: ShowO, h: torch.Tensor,  # (n, hidden) final hidden states at the scored positions
+            target: torch.Tensor,  # (n,) ids of model.layout; IGNORE_ID positions are left out of the mean
+            block: int | None = None  # positions a block (default: about 16M logits a block)
+           ) -> torch.Tensor:
+    "`F.cross_entropy(model.logits(h), target)`, without keeping (n, vocab) logits where the head is frozen (`HeadCE`)."
+    head = model.showo.lm_head
+    if not frozen(head): return F.cross_entropy(model.logits(h), target)
+    d = h.shape[-1]
+    if len(model.concept_rows): cw, cb = (torch.cat(t).to(h.dtype) for t in zip(*[r.rows()[1:] for r in model.concept_rows]))
+    else: cw, cb = h.new_zeros(0, d), h.new_zeros(0)
+    b = head.bias if head.bias is not None else head.weight.new_zeros(head.out_features)
+    block = block or max(1, 2 ** 24 // head.out_features)
+    return HeadCE.apply(h, target, head.weight, b, cw, cb, model.config.layout.image_offset, block)
+
 # %% ../nbs/03a_engine.ipynb #fabd93f9
 def packed_losses(model: ShowO, batch: dict,  # from pack_batches, on the model's device (batch_to)
                   fused: bool | None = None,  # one-kernel GELU (layer_out); default: on a GPU
@@ -388,7 +455,7 @@ def packed_losses(model: ShowO, batch: dict,  # from pack_batches, on the model'
     x = model.embed(ids, checked=True)
     h = phi_hidden(model, x, additive_mask(batch["allowed"], x.dtype), fused=ids.is_cuda if fused is None else fused,
                    checkpoint=checkpoint, compiled=compiled).flatten(0, 1)
-    return {name: F.cross_entropy(model.logits(h[pos]), target) for name, (pos, target) in batch["scored"].items()}
+    return {name: head_ce(model, h[pos], target) for name, (pos, target) in batch["scored"].items()}
 
 # %% ../nbs/03a_engine.ipynb #c27cceb2
 def train_step(model, batch: dict,  # from pack_batches (on the CPU) and batch_to (on the model's device)
@@ -413,10 +480,6 @@ def train_step(model, batch: dict,  # from pack_batches (on the CPU) and batch_t
     return loss, parts
 
 # %% ../nbs/03a_engine.ipynb #a7ea5173
-def frozen(*mods) -> bool:
-    "Whether every module is a plain nn.Linear or nn.LayerNorm with no learning weights (the lean path's condition)."
-    return all(type(m) in (torch.nn.Linear, torch.nn.LayerNorm) and not any(p.requires_grad for p in m.parameters()) for m in mods)
-
 class LeanMLP(torch.autograd.Function):
     "`fc2(gelu_tanh(fc1(h)))` for frozen weights, keeping only `h` for backward: `fc1(h)` is made again there."
     @staticmethod

@@ -15,7 +15,7 @@ from .concepts import (ConceptTokens, T2I_FORMS, attach_concepts, detach_concept
 from .data import UniCTokensData, MMUDataset, T2IDataset, MMUCollator, T2ICollator, CodeCache, load_image, image_transform
 from .showo import ShowO, t2i_loss, mmu_loss
 from .sampling import t2i_generate, drop_engines
-from .engine import pack_batches, batch_to, packed_losses, train_step, TrainingGraphs
+from .engine import pack_batches, batch_to, packed_losses, train_step, TrainingGraphs, CHECKPOINTING
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'learning_parameters', 'paper_stage', 'tiny_stage', 'init_rows',
@@ -242,7 +242,9 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
                ) -> dict:
     "Train one stage; writes checkpoints and `out_dir/stage{n}`; returns `{'concept_dir', 'history', 'seconds', ...}`."
     out, t0, model = Path(out_dir), time.time(), backbone.showo
-    if cfg.t2i_form not in T2I_FORMS: raise ValueError(f"t2i_form must be one of {T2I_FORMS}, got {cfg.t2i_form!r}")
+    if cfg.t2i_form not in T2I_FORMS: raise ValueError(f"StageConfig.t2i_form must be one of {T2I_FORMS}, got {cfg.t2i_form!r}")
+    if type(cfg.grad_checkpointing) not in (bool, str) or cfg.grad_checkpointing not in CHECKPOINTING:
+        raise ValueError(f"StageConfig.grad_checkpointing must be one of {CHECKPOINTING}, got {cfg.grad_checkpointing!r}")
     final, ck_root = out / f"stage{cfg.stage}", out / "checkpoints" / f"stage{cfg.stage}"
     cache = cache or CodeCache(backbone.magvit)
     sd = data.derive_training_data(concept, cfg.stage, t2i_images=cfg.t2i_images)
@@ -318,11 +320,12 @@ def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, 
     t_order = torch.randperm(len(t2i_ds), generator=g).tolist() if len(t2i_ds) else []
     mmu_col, t2i_col = MMUCollator(pr, cache, [ct]), T2ICollator(pr, cache, [ct], cfg.cond_dropout, generator=g)
     dev = next(model.parameters()).device
+    t2i_len = pr.max_text_len + 3 + model.config.num_vq_tokens  # a t2i sequence's length: a graph's shape needs no more
     def batch(i):  # step i's batch, made and packed on the CPU
         parts = {}
         if "mmu" in weights: parts["mmu"] = mmu_col([mmu_ds[j] for j in m_order[i * cfg.mmu_batch:(i + 1) * cfg.mmu_batch]])
         if "t2i" in weights: parts["t2i"] = t2i_col([t2i_ds[t_order[(i * cfg.t2i_batch + k) % len(t_order)]] for k in range(cfg.t2i_batch)])
-        return pack_batches(parts, {k: k for k in parts}, pr.layout, pr.max_text_len + 1, multiple=256 if graphs else 1)
+        return pack_batches(parts, {k: k for k in parts}, pr.layout, pr.max_text_len + 1, multiple=256 if graphs else 1, longest=t2i_len)
     n_steps = math.ceil(len(m_order) / cfg.mmu_batch)
     cap = cfg.row_norm_cap and cfg.row_norm_cap * text_row_norm(model)
     rows = [ct.rows.embed[g] for g in cfg.learn if g in ct.rows.sizes]
