@@ -12,7 +12,8 @@ Each work is timed through the public API, in one run, after one warm-up, as the
   and with compiled layers. Timed as the stage loop runs steps (`ours_s`: ten steps in a row, the next batch packed on
   the CPU while the GPU works, each loss read back after its step, divided by ten) and one step alone, packing
   included and not overlapped (`_one_step_s`). On a GPU in bf16 the stage loop replays each step as a CUDA graph
-  (`engine.TrainingGraphs`): that is `ours_s` (and `ours_capture_s` the first step, capture included); the steps
+  (`engine.TrainingGraphs`) with its qk-LayerNorms compiled (`compiled="qk"`): that is `ours_s` (and `ours_capture_s`
+  the first step, capture and compiling included; `ours_uncompiled_*` the same graph without compiling); the steps
   launched kernel by kernel are `ours_eager_*`. The release's approach: float32 weights, the whole embedding and lm_head
   matrices in AdamW, every row that is not a concept row copied back after the step. Peak GPU memory for each.
 - answer: 100 new tokens (end-of-text ignored) after a 1,024-code picture and a question. Ours: `mmu_generate` on the
@@ -207,8 +208,11 @@ def main():
                 report("training step", **{f"{key}_s": round(timed(loop, dev, a.repeats) / LOOP, 4), f"{key}_peak_gib": peak,
                                            f"{key}_peak_reserved_gib": reserved, f"{key}_one_step_s": round(timed(step, dev, a.repeats), 4)})
             if dev.startswith("cuda") and precision == "bf16":  # what the stage loop does here: each step replayed as a CUDA graph
-                for key, ck in (("ours", False), ("ours_lean", "lean"), ("ours_checkpointed", True)):
-                    tg = TrainingGraphs(model, torch.optim.AdamW(rows.parameters(), lr=1e-3, capturable=True), {"t2i": 0.8, "mmu": 0.2}, ck)
+                # the stage loop compiles the qk-LayerNorms (compiled="qk"); "ours_uncompiled" is the same graph without
+                for key, ck, comp in (("ours", False, "qk"), ("ours_uncompiled", False, False), ("ours_lean", "lean", "qk"),
+                                      ("ours_checkpointed", True, "qk")):
+                    tg = TrainingGraphs(model, torch.optim.AdamW(rows.parameters(), lr=1e-3, capturable=True), {"t2i": 0.8, "mmu": 0.2}, ck,
+                                        compiled=comp)
                     loop = lambda: ours_loop(model, pr, parts, None, precision, steps=LOOP, graphs=tg)
                     report("training step", **{f"{key}_capture_s": round(once(lambda: ours_loop(model, pr, parts, None, precision, steps=1, graphs=tg), dev), 2)})
                     report("training step", **{f"{key}_s": round(timed(loop, dev, a.repeats) / LOOP, 4), f"{key}_peak_gib": peak_of(loop, dev)})

@@ -13,9 +13,9 @@ from .vocab import IGNORE_ID
 
 
 # %% auto #0
-__all__ = ['CHECKPOINTING', 'rotation', 'rotary', 'layer_qkv', 'attend', 'layer_out', 'phi_hidden', 'PictureSteps', 'Decoder',
-           'Graphed', 'adapted', 'compiled_layer', 'pack_batches', 'batch_to', 'frozen', 'HeadCE', 'head_ce',
-           'packed_losses', 'train_step', 'LeanMLP', 'ProjNorm', 'TrainingGraphs']
+__all__ = ['CHECKPOINTING', 'COMPILING', 'rotation', 'rotary', 'layer_qkv', 'attend', 'layer_out', 'phi_hidden', 'PictureSteps',
+           'Decoder', 'Graphed', 'norm_rope', 'adapted', 'compiled_layer', 'pack_batches', 'batch_to', 'frozen',
+           'HeadCE', 'head_ce', 'packed_losses', 'train_step', 'LeanMLP', 'ProjNorm', 'TrainingGraphs']
 
 # %% ../nbs/03a_engine.ipynb #b2325874
 _ROTATIONS = {}
@@ -42,13 +42,16 @@ def rotary(model: ShowO, x: torch.Tensor,  # anything in the weights' dtype and 
 
 def layer_qkv(layer, h: torch.Tensor,  # (B, q, hidden) the layer's normalised input
               cos: torch.Tensor, sin: torch.Tensor,  # (1, q, 1, head_dim) from rotary
-              lean: bool = False  # keep less for backward: recompute the normalised heads' projections (ProjNorm, below)
+              lean: bool = False,  # keep less for backward: recompute the normalised heads' projections (ProjNorm, below)
+              fuse_norm: bool = False  # qk-LayerNorm and rotary as one compiled kernel each way (`norm_rope`, Compiled layers)
              ) -> tuple:
     "Queries, keys and values (B, q, heads, head_dim) of one Phi layer: projections, qk-LayerNorm, rotary embedding."
     a = layer.self_attn
     B, q, _ = h.shape
     R = rotation(a.head_dim, a.rotary_ndims, h.dtype, h.device)
     def heads(proj, norm=None, rope=False):
+        if norm is not None and rope and fuse_norm and not (lean and frozen(proj, norm)):
+            return norm_rope(proj(h).view(B, q, -1, a.head_dim), norm.weight, norm.bias, norm.eps, cos, sin, a.rotary_ndims)
         if norm is not None and lean and frozen(proj, norm):
             t = ProjNorm.apply(h, proj.weight, proj.bias, norm.weight, norm.bias, norm.eps, a.head_dim)
         else:
@@ -79,17 +82,18 @@ def layer_out(layer, x: torch.Tensor,  # (B, q, hidden) the layer's input (the r
 
 # %% ../nbs/03a_engine.ipynb #4e5a3390
 CHECKPOINTING = (False, True, "lean")  # what phi_hidden's checkpoint= takes: keep everything, recompute layers, or a few projections
+COMPILING = (False, True, "qk")  # what its compiled= takes: nothing, whole layers (compiled_layer), or the qk-LayerNorm + rotary only
 
 def _layer(layer, x, cos, sin, attn,  # attn(q, k, v) -> (B, heads, q, head_dim): the attention, with whatever cache it keeps
-           fused: bool, compiled: bool = False,
+           fused: bool, compiled: bool | str = False,
            into: tuple | None = None,  # compiled: (k, v) cache views the keys and values go straight into (compiled_layer)
            lean: bool = False):  # keep less for backward (layer_qkv, layer_out)
     "One layer: input LayerNorm, queries/keys/values, attention, output (the parallel block)."
-    if compiled:  # the same layer through `compiled_layer` (below)
+    if compiled is True:  # the same layer through `compiled_layer` (below)
         h, q, k, v, finish = compiled_layer(layer, x, cos, sin, into)
         return finish(attn(q, k, v))
     h = layer.input_layernorm(x)
-    q, k, v = layer_qkv(layer, h, cos, sin, lean)
+    q, k, v = layer_qkv(layer, h, cos, sin, lean, fuse_norm=compiled == "qk")
     return layer_out(layer, x, h, attn(q, k, v), fused, lean)
 
 def phi_hidden(model: ShowO, x: torch.Tensor,  # (B, L, hidden) input embeddings (ShowO.embed)
@@ -99,10 +103,12 @@ def phi_hidden(model: ShowO, x: torch.Tensor,  # (B, L, hidden) input embeddings
                fused: bool = False,  # as for layer_out
                checkpoint: bool | str = False,  # True: recompute each layer in backward instead of keeping its activations;
                                                 # "lean": recompute only a few projections (LeanMLP, ProjNorm; see Training)
-               compiled: bool = False  # each layer through compiled_layer (below; a GPU, no adapters)
+               compiled: bool | str = False  # True: each layer through compiled_layer (below; a GPU, no adapters);
+                                             # "qk": only each layer's qk-LayerNorm + rotary (norm_rope; adapters are fine)
               ) -> torch.Tensor:
     "(B, L, hidden) final hidden states, written out layer by layer: equal to `ShowO.hidden`."
     if checkpoint not in CHECKPOINTING: raise ValueError(f"checkpoint must be one of {CHECKPOINTING}, got {checkpoint!r}")
+    if compiled not in COMPILING: raise ValueError(f"compiled must be one of {COMPILING}, got {compiled!r}")
     if checkpoint is True and store is not None: raise ValueError("phi_hidden: store= and checkpoint=True together would store every layer twice")
     m = model.showo.model
     cos, sin = rope or rotary(model, x, torch.arange(x.shape[1], device=x.device))
@@ -281,16 +287,19 @@ class Graphed:
         return self.out
 
 # %% ../nbs/03a_engine.ipynb #c6a129ad
+def _norm_rope(t, w, b, eps: float, cos, sin, r: int):
+    "qk-LayerNorm of (B, q, heads, head_dim) heads, then the rotary embedding, written for `torch.compile`."
+    t = F.layer_norm(t, (t.shape[-1],), w, b, eps)
+    rot = torch.cat([-t[..., r // 2:r], t[..., :r // 2], torch.zeros_like(t[..., r:])], -1)  # fuses: no matrix
+    return t * cos + rot * sin
+
 def _pre(x, ln_w, ln_b, eps, wq, bq, wk, bk, wv, bv, qn, kn, cos, sin, hd: int, r: int):
     "A layer before attention, written for `torch.compile`: normalised input and (B, q, heads, head_dim) q, k, v."
     h = F.layer_norm(x, (x.shape[-1],), ln_w, ln_b, eps)
     B, q, _ = h.shape
     def heads(w, b, norm=None):
         t = F.linear(h, w, b).view(B, q, -1, hd)
-        if norm is None: return t
-        t = F.layer_norm(t, (hd,), norm[0], norm[1], norm[2])
-        rot = torch.cat([-t[..., r // 2:r], t[..., :r // 2], torch.zeros_like(t[..., r:])], -1)  # fuses: no matrix
-        return t * cos + rot * sin
+        return t if norm is None else _norm_rope(t, *norm, cos, sin, r)
     return h, heads(wq, bq, qn), heads(wk, bk, kn), heads(wv, bv)
 
 def _post(x, h, o,  # o: (B, heads, q, head_dim), or a tuple of row blocks of it (joined here, in the transpose's copy)
@@ -309,6 +318,16 @@ def _pre_into(x, ln_w, ln_b, eps, wq, bq, wk, bk, wv, bv, qn, kn, cos, sin, hd: 
 
 _COMPILED = {}
 
+def norm_rope(t: torch.Tensor,  # (B, q, heads, head_dim) projected queries or keys
+              w: torch.Tensor, b: torch.Tensor, eps: float,  # the qk-LayerNorm's weight, bias and epsilon
+              cos: torch.Tensor, sin: torch.Tensor,  # (1, q, 1, head_dim) from rotary
+              r: int  # rotated channels (rotary_ndims)
+             ) -> torch.Tensor:
+    "`layer_qkv`'s qk-LayerNorm and rotary embedding compiled: one kernel forward and one backward instead of some ten."
+    # shapes marked dynamic after the first change: a training run's few padded lengths share one compilation
+    if "norm_rope" not in _COMPILED: _COMPILED["norm_rope"] = torch.compile(_norm_rope, dynamic=None)
+    return _COMPILED["norm_rope"](t, w, b, eps, cos, sin, r)
+
 def adapted(layer) -> bool:
     "Whether any of the layer's projections is not a plain nn.Linear (carries an adapter, LoRA): compiled layers would skip it."
     a = layer.self_attn
@@ -322,7 +341,7 @@ def compiled_layer(layer, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
     if adapted(layer):
         raise ValueError("engine 'compiled' reads each layer's weights directly and would skip its adapters (LoRA); "
                          "use engine='graph' for a model with adapters")
-    if not _COMPILED: _COMPILED.update({f.__name__[1:]: torch.compile(f, dynamic=False) for f in (_pre, _pre_into, _post)})
+    if "pre" not in _COMPILED: _COMPILED.update({f.__name__[1:]: torch.compile(f, dynamic=False) for f in (_pre, _pre_into, _post)})
     ln = layer.input_layernorm
     qk = getattr(a, "qk_layernorm", False)
     qn, kn = ((n.weight, n.bias, n.eps) if qk else None for n in (getattr(a, "q_layernorm", None), getattr(a, "k_layernorm", None)))
@@ -448,7 +467,7 @@ def head_ce(model: ShowO, h: torch.Tensor,  # (n, hidden) final hidden states at
 def packed_losses(model: ShowO, batch: dict,  # from pack_batches, on the model's device (batch_to)
                   fused: bool | None = None,  # one-kernel GELU (layer_out); default: on a GPU
                   checkpoint: bool | str = False,  # True: recompute each layer in backward (less memory, one more forward); "lean" (below)
-                  compiled: bool = False  # each layer through compiled_layer (a GPU, no adapters)
+                  compiled: bool | str = False  # True: each layer through compiled_layer (a GPU, no adapters); "qk": norm_rope only
                  ) -> dict:
     "Each part's mean cross-entropy (float32 scalars), from one forward of the packed batch and the head at scored positions only."
     ids = batch["input_ids"]
@@ -464,7 +483,7 @@ def train_step(model, batch: dict,  # from pack_batches (on the CPU) and batch_t
                scaler=None,  # a GradScaler (fp16) or None
                precision: str = "fp32",  # "fp32", "bf16" or "fp16" (precision_of)
                checkpoint: bool | str = False,  # True: recompute each layer in backward; "lean": a few projections (phi_hidden)
-               compiled: bool = False  # layers through compiled_layer (a GPU; compiling takes a while the first time)
+               compiled: bool | str = False  # True: layers through compiled_layer; "qk": norm_rope only (phi_hidden; the first call compiles)
               ) -> tuple:
     "One optimizer step on a packed batch: `(loss, {part: loss})` as tensors (nothing is read back here)."
     low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
@@ -528,18 +547,19 @@ class TrainingGraphs:
                  weights: dict,  # part name -> its weight in the loss
                  checkpoint: bool | str = False,  # True: recompute each layer in backward; "lean": a few projections (phi_hidden)
                  multiples: dict | None = None,  # kind -> scored positions padded to a multiple of this
-                 max_graphs: int = 4  # graphs kept (each holds its own activations); beyond it the least recently used goes
+                 max_graphs: int = 4,  # graphs kept (each holds its own activations); beyond it the least recently used goes
+                 compiled: bool | str = False  # as phi_hidden's: "qk" compiles the qk-LayerNorm + rotary (norm_rope)
                 ):
         if not all(g.get("capturable") for g in opt.param_groups):
             raise ValueError("TrainingGraphs replays the optimizer's step inside a CUDA graph: make the optimizer with capturable=True")
-        self.model, self.opt, self.weights, self.checkpoint = model, opt, weights, checkpoint
+        self.model, self.opt, self.weights, self.checkpoint, self.compiled = model, opt, weights, checkpoint, compiled
         self.multiples = multiples or {"t2i": 1024, "mmu": 256}
         self.graphs, self.max_graphs, self.captures = {}, max_graphs, 0
 
     def _step(self, names, ids, allowed, *scored):
         "`train_step` on the buffers; inside the capture its gradients start unset, so each replay writes them afresh."
         batch = {"input_ids": ids, "allowed": allowed, "scored": {k: scored[2 * j:2 * j + 2] for j, k in enumerate(names)}}
-        loss, parts = train_step(self.model, batch, self.weights, self.opt, checkpoint=self.checkpoint)
+        loss, parts = train_step(self.model, batch, self.weights, self.opt, checkpoint=self.checkpoint, compiled=self.compiled)
         return (loss, *(parts[k] for k in names))
 
     def _capture(self, names, flat):

@@ -267,7 +267,8 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
     try:
         params = learning_parameters(ct, cfg)
         for p in params: p.requires_grad_(True)
-        # on a GPU, with weights in bf16 (no autocast, no loss scaler), each step is replayed as a CUDA graph (`03a_engine`)
+        # on a GPU, with weights in bf16 (no autocast, no loss scaler), each step is replayed as a CUDA graph, its
+        # qk-LayerNorms compiled (`03a_engine`: a fifth off the step, for seconds of compiling the first time)
         graphed = dev.type == "cuda" and precision == "bf16" and model.showo.lm_head.weight.dtype == torch.bfloat16
         opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, eps=cfg.eps, capturable=graphed)
         scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
@@ -277,7 +278,7 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
         mmu_ds = MMUDataset(sd.mmu, cfg.resolution, seed=seed)  # understanding pictures as they are (the release's way)
         t2i_ds = T2IDataset(sd.t2i, cfg.resolution, cfg.random_crop, cfg.flip, seed, cfg.resize_scale, cfg.flip_prob)
         weights = {k: w for k, w in (("mmu", cfg.mmu_weight), ("t2i", cfg.t2i_weight)) if w and (k == "mmu" or len(t2i_ds))}
-        graphs = TrainingGraphs(model, opt, weights, cfg.grad_checkpointing) if graphed else None
+        graphs = TrainingGraphs(model, opt, weights, cfg.grad_checkpointing, compiled="qk") if graphed else None
         for epoch in range(start, cfg.epochs):
             try: _epoch(model, pr, ct, cfg, mmu_ds, t2i_ds, cache, opt, scaler, precision, epoch, seed, history, callback, weights, graphs)
             except torch.cuda.OutOfMemoryError as e: raise RuntimeError(_oom_message(cfg, epoch, ck_root, dev)) from e
