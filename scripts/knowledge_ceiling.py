@@ -11,7 +11,8 @@ seed 1000, the first 300 dressed scenes), read by the attribute probe on the six
 - `full_caption`: drawn from a caption that names every attribute ("a photo of a blue striped dog with a star, ...,
   wearing a white scarf."): drawing with nothing to read;
 - `in_context`: drawn from the figure's own prompts (look and accessory colour only in facts about a made-up name).
-Each gives the misses per attribute and the strict hits (every attribute right). Numbers, not a test.
+Each gives the misses per attribute, the strict hits (every attribute right), and the accessory-colour misses by kind of
+accessory and by the subject's size as the probe reads it in the picture (the prompts in context do not give a size). Numbers, not a test.
 """
 import argparse, json, random, time
 import torch
@@ -35,12 +36,17 @@ def main():
     want = lambda k: torch.tensor([tw.ATTRIBUTES[k].index(tw.scene_labels(s)[k]) for s in dressed], device=dev)
 
     def misses(images):
-        "({attribute: pictures read wrong}, strict hits)."
+        "({attribute: pictures read wrong}, strict hits, {accessory colour misses by accessory and by subject size})."
         with torch.no_grad(): out = probe(images)
         ok, per = torch.ones(len(dressed), dtype=torch.bool, device=dev), {}
         for k in STRICT:
             right = out[k].argmax(-1) == want(k); per[k] = int((~right).sum()); ok &= right
-        return per, int(ok.sum())
+            if k == "accessory_colour": wrong = (~right).tolist()
+        kind = [s.accessory for s in dressed]  # asked for in every form
+        size = [tw.ATTRIBUTES["size"][i] for i in out["size"].argmax(-1).tolist()]  # as drawn (the prompts in context do not say it)
+        by = {f"{name} {v}": f"{sum(w for x, w in zip(xs, wrong) if x == v)}/{xs.count(v)}"
+              for name, xs in (("accessory", kind), ("size read", size)) for v in sorted(set(xs))}
+        return per, int(ok.sum()), by
 
     res, t0 = {}, time.time()
     with torch.no_grad():
@@ -61,7 +67,8 @@ def main():
             texts += tx; cs.append(t2i_generate(model, _Filled(pr, gg), tx, steps=16, guidance=2.0, generator=gen))
         res["in_context"] = misses(vq.decode(torch.cat(cs)).clamp(-1, 1))
     r = {"backbone": a.backbone, "device": torch.cuda.get_device_name() if dev.startswith("cuda") else "cpu", "n": len(dressed),
-         "forms": {k: {"misses": m, "strict_hits": h, "strict": round(h / len(dressed), 4)} for k, (m, h) in res.items()},
+         "forms": {k: {"misses": m, "strict_hits": h, "strict": round(h / len(dressed), 4), "accessory_colour_misses_by": by}
+                   for k, (m, h, by) in res.items()},
          "example_prompts": {"full_caption": [tw.caption(s, random.Random(0), full=True) for s in dressed[:3]], "in_context": texts[:3]},
          "seconds": round(time.time() - t0)}
     print(json.dumps(r, indent=1))
