@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_stages.ipynb #1e202a4a
 from __future__ import annotations
-import json, math, random, time
+import importlib.util, json, math, random, time
 from dataclasses import dataclass, asdict, field, fields, replace, MISSING
 from pathlib import Path
 import torch
@@ -228,6 +228,10 @@ def precision_of(cfg: StageConfig,  # the stage's settings
     if device.type != "cuda": return "fp32"
     return "bf16" if torch.cuda.is_bf16_supported() else "fp16"  # a T4 has no bf16: fp16 with loss scaling
 
+def _qk_compiling() -> str | bool:
+    "What the stage loop's training graphs compile: the qk-LayerNorms ('qk') where triton is installed, else nothing."
+    return "qk" if importlib.util.find_spec("triton") is not None else False
+
 def _oom_message(cfg: StageConfig, epoch: int, ck_root: Path, dev: torch.device) -> str:
     done, _ = latest_checkpoint(ck_root)
     peak = torch.cuda.max_memory_allocated(dev) / 2**30 if dev.type == "cuda" else float("nan")
@@ -268,7 +272,8 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
         params = learning_parameters(ct, cfg)
         for p in params: p.requires_grad_(True)
         # on a GPU, with weights in bf16 (no autocast, no loss scaler), each step is replayed as a CUDA graph, its
-        # qk-LayerNorms compiled (`03a_engine`: a fifth off the step, for seconds of compiling the first time)
+        # qk-LayerNorms compiled where triton is there to compile them (`03a_engine`: a fifth off the step, for seconds
+        # of compiling the first time)
         graphed = dev.type == "cuda" and precision == "bf16" and model.showo.lm_head.weight.dtype == torch.bfloat16
         opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, eps=cfg.eps, capturable=graphed)
         scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
@@ -278,7 +283,7 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
         mmu_ds = MMUDataset(sd.mmu, cfg.resolution, seed=seed)  # understanding pictures as they are (the release's way)
         t2i_ds = T2IDataset(sd.t2i, cfg.resolution, cfg.random_crop, cfg.flip, seed, cfg.resize_scale, cfg.flip_prob)
         weights = {k: w for k, w in (("mmu", cfg.mmu_weight), ("t2i", cfg.t2i_weight)) if w and (k == "mmu" or len(t2i_ds))}
-        graphs = TrainingGraphs(model, opt, weights, cfg.grad_checkpointing, compiled="qk") if graphed else None
+        graphs = TrainingGraphs(model, opt, weights, cfg.grad_checkpointing, compiled=_qk_compiling()) if graphed else None
         for epoch in range(start, cfg.epochs):
             try: _epoch(model, pr, ct, cfg, mmu_ds, t2i_ds, cache, opt, scaler, precision, epoch, seed, history, callback, weights, graphs)
             except torch.cuda.OutOfMemoryError as e: raise RuntimeError(_oom_message(cfg, epoch, ck_root, dev)) from e
