@@ -17,7 +17,7 @@ accessory and by the subject's size as the probe reads it in the picture (the pr
 import argparse, json, random, time
 import torch
 from unictokens import toyworld as tw
-from unictokens.backbones import STRICT, _Filled, load_backbone, render_pool, to_model
+from unictokens.backbones import STRICT, _Filled, knowledge_prompt, load_backbone, render_pool, to_model
 from unictokens.sampling import t2i_generate
 
 
@@ -61,9 +61,7 @@ def main():
         rng, gg, gen = random.Random("knowledge-0"), torch.Generator().manual_seed(0), torch.Generator(device=dev).manual_seed(0)
         cs, texts = [], []
         for i in range(0, 300, 100):
-            ss = dressed[i:i + 100]
-            tx = [f"{tw.entity_line(tw.random_entity(rng, s=s), tw.NAME, rng, must=[f'accessory_colour:{s.accessory}'], most=2)} "
-                  f"a photo of {tw.NAME} wearing its {s.accessory}." for s in ss]
+            tx = [knowledge_prompt(s, rng) for s in dressed[i:i + 100]]
             texts += tx; cs.append(t2i_generate(model, _Filled(pr, gg), tx, steps=16, guidance=2.0, generator=gen))
         res["in_context"] = misses(vq.decode(torch.cat(cs)).clamp(-1, 1))
     r = {"backbone": a.backbone, "device": torch.cuda.get_device_name() if dev.startswith("cuda") else "cpu", "n": len(dressed),

@@ -28,11 +28,11 @@ __all__ = ['POOL_KINDS', 'T2I_CHECKED', 'STRICT', 'ASSET_FILES', 'QUALITY_BARS',
            'BatchStream', 'batches', 'train_magvit', 'reconstruct', 'train_probe', 'clip_batch', 'train_clip',
            'lm_batch', 'lm_attention_mask', 'Pools', 'fill_placeholders', 'showo_batch', 'showo_losses', 'train_showo',
            'code_rows', 'PseudoConcepts', 'probe_accuracy_on', 't2i_accuracy', 'mmu_exact_match', 'clip_top1',
-           'in_context_fact_qa', 'prefix_mmu_ratio', 'grounded_vqa', 'in_context_knowledge_t2i', 'pseudo_eval_set',
-           'learn_pseudo_rows', 'pseudo_knowledge_t2i', 'pretrain_toy', 'EvalKit', 'as_image', 'toy_answer_score',
-           'accessory_fact', 'fact_for_prompt', 'ToyJudge', 'toy_clip_preprocess', 'ProbeFaceEmbedder', 'toy_eval_kit',
-           'Backbone', 'load_toy_backbone', 'load_showo_backbone', 'load_backbone', 'untrained_toy_backbone',
-           'quality_table', 'reference_generation']
+           'in_context_fact_qa', 'prefix_mmu_ratio', 'grounded_vqa', 'knowledge_prompt', 'in_context_knowledge_t2i',
+           'pseudo_eval_set', 'learn_pseudo_rows', 'pseudo_knowledge_t2i', 'pretrain_toy', 'EvalKit', 'as_image',
+           'toy_answer_score', 'accessory_fact', 'fact_for_prompt', 'ToyJudge', 'toy_clip_preprocess',
+           'ProbeFaceEmbedder', 'toy_eval_kit', 'Backbone', 'load_toy_backbone', 'load_showo_backbone', 'load_backbone',
+           'untrained_toy_backbone', 'quality_table', 'reference_generation']
 
 # %% ../nbs/08_backbones.ipynb #806bee73
 def _render_many(scenes: list):
@@ -650,6 +650,11 @@ def _strict_hits(probe: AttributeProbe, vq: MAGVITv2, codes: torch.Tensor, scene
     for k in STRICT: ok &= out[k].argmax(-1) == torch.tensor([tw.ATTRIBUTES[k].index(tw.scene_labels(s)[k]) for s in scenes], device=dev)
     return ok.sum().item()
 
+def knowledge_prompt(s, rng: random.Random) -> str:
+    "'NAME is a red cat. NAME has a blue hat. a photo of NAME wearing its hat.' for a dressed scene `s`: its look and accessory colour only in context."
+    return (f"{tw.entity_line(tw.random_entity(rng, s=s), tw.NAME, rng, must=[f'accessory_colour:{s.accessory}'], most=2)} "
+            f"a photo of {tw.NAME} wearing its {s.accessory}.")
+
 @torch.no_grad()
 def in_context_knowledge_t2i(model: ShowO, vq: MAGVITv2, probe: AttributeProbe, pr: Prompter, scenes: list,
                              steps: int = 16, guidance: float = 2.0, seed: int = 0, batch: int = 100) -> float:
@@ -660,8 +665,7 @@ def in_context_knowledge_t2i(model: ShowO, vq: MAGVITv2, probe: AttributeProbe, 
     gen, hits = torch.Generator(device=_device(model)).manual_seed(seed), 0
     for i in range(0, len(scenes), batch):
         ss = scenes[i:i + batch]
-        texts = [f"{tw.entity_line(tw.random_entity(rng, s=s), tw.NAME, rng, must=[f'accessory_colour:{s.accessory}'], most=2)} "
-                 f"a photo of {tw.NAME} wearing its {s.accessory}." for s in ss]
+        texts = [knowledge_prompt(s, rng) for s in ss]
         hits += _strict_hits(probe, vq, t2i_generate(model, _Filled(pr, g), texts, steps=steps, guidance=guidance, generator=gen), ss)
     return hits / len(scenes)
 
