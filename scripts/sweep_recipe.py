@@ -9,6 +9,7 @@ never the seed-0 world whose test files UnifyBench reports. Numbers, not a test.
     python scripts/sweep_recipe.py merge-choice heads.tgz --into nbs/results/sweep          # heads.json, what 10b_bench reads
     python scripts/sweep_recipe.py choice norms --out out/norms --pack $OUT/norms.tgz --per-category 10   # capped row norms
     python scripts/sweep_recipe.py merge-choice norms.tgz --into nbs/results/sweep          # norms.json, what 09_stages reads
+    python scripts/sweep_recipe.py choice mosaics --out out/mos --pack $OUT/mosaics.tgz --per-category 10   # recognition mosaics
 
 `run` makes the seed-1 world, then trains and scores "ours" (no ablations, no baselines) on six of its concepts (two per
 category, seed 0) once per setting in GRID, as separate `unictokens demo` processes (all at once, or `--processes` at a
@@ -20,7 +21,8 @@ are kept beside the scores to show convergence.
 
 `choice` asks a question of one setting with a few values (CHOICES): `heads`, `StageConfig.frozen_head` (which lm_head
 rows keep their start; the release trains them all), or `norms`, `StageConfig.row_norm_cap` (learning embedding rows
-kept within a multiple of the backbone's median word-row norm; the release caps nothing). Each value trains and scores
+kept within a multiple of the backbone's median word-row norm; the release caps nothing) or `mosaics`,
+`StageConfig.mosaics` (recognition items on 2x2 mosaics added to every stage; the release has none). Each value trains and scores
 "ours" at the tiny recipe on the held-out concepts (`--per-category`) with three training seeds, one `torchrun` of
 `--processes` processes per value, all values at once. Its rule, also fixed before any result (CHOICE_RULE): a value
 other than the release's is adopted only if its mean of the four headline scores beats the release's, paired over the
@@ -39,7 +41,8 @@ def name(e, lr): return f"e{e}_lr{lr:g}"
 
 # settings chosen between rather than tuned: each maps a setting to its `unictokens demo` arguments; "none" is the release's
 CHOICES = {"heads": ("frozen_head", ("none", "identifier", "all"), lambda s: ["--frozen-head", s]),
-           "norms": ("row_norm_cap", ("none", "1", "2", "4"), lambda s: [] if s == "none" else ["--row-norm-cap", s])}
+           "norms": ("row_norm_cap", ("none", "1", "2", "4"), lambda s: [] if s == "none" else ["--row-norm-cap", s]),
+           "mosaics": ("mosaics", ("none", "12", "24"), lambda s: ["--mosaics", "0" if s == "none" else s])}
 CHOICE_RULE = ("adopt a {field} other than none (the release's) only if its mean of the four headline scores beats none's, paired "
                "over (concept, seed), with the 95% bootstrap interval of the difference above zero; among several, the highest mean")
 
@@ -73,6 +76,19 @@ def choice(a):
         blob = json.dumps(info).encode(); ti = tarfile.TarInfo("choice.json"); ti.size = len(blob); tar.addfile(ti, io.BytesIO(blob))
 
 
+def rec_by_kind(results: list) -> dict:
+    "Recognition answers of ours by picture kind: {kind: [right, asked]} (photos and scenes with the concept, hard negatives, ...)."
+    out = {}
+    for r in results:
+        c = r["concept"]
+        for x in r["systems"]["ours"]["raw"].get("rec", []):
+            p, yes = x["image"].replace("\\", "/"), x["gold"].lower().startswith("yes")
+            kind = ("scene with it" if yes else "scene without it") if f"/test/{c}/scenes/" in p else \
+                   "test hard negative" if f"/test/{c}/negatives/" in p else "photo of it" if f"/test/{c}/" in p else "other concept"
+            k = out.setdefault(kind, [0, 0]); k[0] += x["answer"].lower().startswith("yes") == yes; k[1] += 1
+    return out
+
+
 def merge_choice(a):
     "Per setting: headline means with intervals, the name echo, paired differences from the release's; the rule's choice."
     from unictokens.bench import metric_values, understanding_values
@@ -92,7 +108,7 @@ def merge_choice(a):
         diff = bootstrap_mean(paired_differences(headline(rs), base)) if h != "none" else None
         rows[h] = {"pairs": len(rs), "scores": {m: [e.mean, e.low, e.high] for m, e in est.items()}, "mean": [mean.mean, mean.low, mean.high],
                    "difference_from_none": diff and [diff.mean, diff.low, diff.high],
-                   "echo": [sum(x["answer"].startswith("<") for x in answers), len(answers)]}
+                   "echo": [sum(x["answer"].startswith("<") for x in answers), len(answers)], "recognition_by_kind": rec_by_kind(rs)}
     better = [h for h, r in rows.items() if h != "none" and r["difference_from_none"] and r["difference_from_none"][1] is not None
               and r["difference_from_none"][1] > 0]
     chosen = max(better, key=lambda h: rows[h]["mean"][0]) if better else "none"
@@ -100,7 +116,7 @@ def merge_choice(a):
     (into / f"{sweep}.json").write_text(json.dumps(result, indent=1) + "\n")
     for h, r in rows.items():
         print(h, r["pairs"], "pairs | mean", [round(x, 3) for x in r["mean"] if x is not None], "| diff", r["difference_from_none"] and [round(x, 3) for x in r["difference_from_none"]],
-              "| echo", r["echo"], "|", {m: round(v[0], 3) for m, v in r["scores"].items()})
+              "| echo", r["echo"], "|", {m: round(v[0], 3) for m, v in r["scores"].items()}, "| recognition", r["recognition_by_kind"])
     print("chosen:", chosen)
 
 

@@ -10,9 +10,9 @@ import torch
 
 # %% auto #0
 __all__ = ['MIN_PHOTOS', 'MIN_PHOTO_SIDE', 'CATEGORY_WORDS', 'FROZEN_HEAD', 'FROZEN_HEAD_HELP', 'T2I_FORMS_CLI', 'ROW_NORM_HELP',
-           'ENGINE_CHOICES', 'ENGINE_HELP', 'T2I_FORM_HELP', 'EXPECTED', 'tiny_backbone', 'save_images',
+           'MOSAICS_HELP', 'ENGINE_CHOICES', 'ENGINE_HELP', 'T2I_FORM_HELP', 'EXPECTED', 'tiny_backbone', 'save_images',
            'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'check_photos', 'read_facts', 'new_concept',
-           'cmd_concept_new', 'cmd_pretrain_toy', 'CLIError', 'positive_int', 'positive_float', 'seed_int',
+           'cmd_concept_new', 'cmd_pretrain_toy', 'CLIError', 'positive_int', 'positive_float', 'count_int', 'seed_int',
            'stage_list', 'check_device', 'check_engine', 'writable_dir', 'concept_folders', 'check_prompt',
            'weights_dtype', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval', 'build_parser', 'run',
            'main']
@@ -295,6 +295,8 @@ FROZEN_HEAD_HELP = ("lm_head rows kept at their start while their embedding rows
 T2I_FORMS_CLI = ("phrase", "described")  # concepts.T2I_FORMS, written out: importing concepts here would load transformers
 ROW_NORM_HELP = ("keep the learning embedding rows within this multiple of the backbone's median word-row norm after every step "
                  "(default: no cap, as the release; StageConfig.row_norm_cap)")
+MOSAICS_HELP = ("recognition items on 2x2 mosaics added to every stage's understanding data, in twins: a training photo among "
+                "three random pictures (yes), then a lookalike in its tile (no) (default: the preset's; 0 as the release; StageConfig.mosaics)")
 ENGINE_CHOICES = ("auto", "graph", "compiled")  # bench.ENGINES, written out for the same reason
 ENGINE_HELP = "how answers and pictures run: auto (on a GPU: graph, then compiled once a Show-o-sized model has drawn 10 pictures or given 40 answers), graph, or compiled (the fastest on a GPU, after a few seconds of compiling for each new shape; 04_sampling)"
 T2I_FORM_HELP = ("how generation prompts carry the concept: phrase (its tokens where its name stands, as in the release) or "
@@ -314,6 +316,14 @@ def positive_float(text: str  # a command-line value
     try: v = float(text)
     except ValueError: raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
     if not v > 0 or v == float("inf"): raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
+    return v
+
+def count_int(text: str  # a command-line value
+             ) -> int:
+    "argparse type: an integer >= 0 (a number of items, where 0 turns them off)."
+    try: v = int(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    if v < 0: raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
     return v
 
 def seed_int(text: str  # a command-line value
@@ -435,6 +445,7 @@ def cmd_train(a: argparse.Namespace  # parsed arguments of unictokens train
     if a.frozen_head: over["frozen_head"] = FROZEN_HEAD[a.frozen_head]
     if a.t2i_form: over["t2i_form"] = a.t2i_form
     if a.row_norm_cap: over["row_norm_cap"] = a.row_norm_cap
+    if a.mosaics is not None: over["mosaics"] = a.mosaics
     if a.concepts: return _train_many(a, stages, over)
     if a.data_root:  # the data is checked before the backbone loads; a broken dataset trains nothing and writes nothing
         data = UniCTokensData(a.data_root)
@@ -490,7 +501,7 @@ def cmd_demo(a: argparse.Namespace  # parsed arguments of unictokens demo
     if unknown: raise CLIError(f"--ablations: unknown {unknown}; choose from {', '.join(ABLATIONS)}, or all, or none")
     agg = run_bench(a.out, a.data_root, a.concepts, a.backbone, a.device, abl, not a.no_baselines, a.judge, "tiny", _bench_cfg(a),
                     seeds, log=lambda m: print(m, flush=True),
-                    train_kw={k: v for k, v in (("epochs", a.epochs), ("lr", a.lr), ("frozen_head", FROZEN_HEAD.get(a.frozen_head)), ("t2i_form", a.t2i_form), ("row_norm_cap", a.row_norm_cap)) if v is not None} or None)
+                    train_kw={k: v for k, v in (("epochs", a.epochs), ("lr", a.lr), ("frozen_head", FROZEN_HEAD.get(a.frozen_head)), ("t2i_form", a.t2i_form), ("row_norm_cap", a.row_norm_cap), ("mosaics", a.mosaics)) if v is not None} or None)
     if agg is not None: print(Path(a.out) / "report.md")  # the main process (the only one without a launcher)
     from unictokens.bench import coordinator, gathered_failures
     failures = gathered_failures(Path(a.out)) if coordinator().is_main_process else []
@@ -629,6 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--frozen-head", default=None, choices=list(FROZEN_HEAD), help=FROZEN_HEAD_HELP)
     tr.add_argument("--t2i-form", default=None, choices=T2I_FORMS_CLI, help=T2I_FORM_HELP)
     tr.add_argument("--row-norm-cap", type=positive_float, default=None, help=ROW_NORM_HELP)
+    tr.add_argument("--mosaics", type=count_int, default=None, help=MOSAICS_HELP)
     tr.set_defaults(func=cmd_train)
     ge = sub.add_parser("generate", help="draw a prompt that mentions concepts")
     ge.add_argument("prompt"); ge.add_argument("--concept", action="append", required=True, help="a concept folder (repeatable)")
@@ -662,6 +674,7 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--frozen-head", default=None, choices=list(FROZEN_HEAD), help=FROZEN_HEAD_HELP)
     de.add_argument("--t2i-form", default=None, choices=T2I_FORMS_CLI, help=T2I_FORM_HELP)
     de.add_argument("--row-norm-cap", type=positive_float, default=None, help=ROW_NORM_HELP)
+    de.add_argument("--mosaics", type=count_int, default=None, help=MOSAICS_HELP)
     de.add_argument("--seeds", default="0", help="training seeds, e.g. 0,1,2: each concept is trained and scored once per seed")
     bench_args(de); de.set_defaults(func=cmd_demo)
     ev = sub.add_parser("eval", help="UnifyBench: score concept files and write report.md, report.html, scores.json")

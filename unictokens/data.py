@@ -17,8 +17,9 @@ from .checkpoints import atomic_path
 __all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'MIN_IMAGE_SIDE', 'REC_QUESTIONS', 'YES', 'NO', 'TRAIN_FACT_PHRASINGS', 'COLOUR_WORDS',
            'DREAMBOOTH_PROMPTS', 'Problem', 'DataError', 'concept_name_problem', 'safe_join', 'read_json', 'load_image',
            'list_images', 'image_grid', 'QAItem', 'parse_qa_file', 'UniCTokensData', 'ConceptInfo',
-           'make_example_dataset', 'conversation_item', 'StageData', 'fact_items', 'TestData', 'image_transform',
-           'MMUDataset', 'T2IDataset', 'tokenizer_fingerprint', 'CodeCache', 'MMUCollator', 'T2ICollator']
+           'make_example_dataset', 'conversation_item', 'StageData', 'fact_items', 'mosaic_picture', 'TestData',
+           'image_transform', 'MMUDataset', 'T2IDataset', 'tokenizer_fingerprint', 'CodeCache', 'MMUCollator',
+           'T2ICollator']
 
 # %% ../nbs/06_data.ipynb #a188dc57
 @dataclass(frozen=True)
@@ -608,6 +609,42 @@ def derive_training_data(self: UniCTokensData, concept: str,
     for sentence in (info.info, *info.extra_info):  # each fact of a known form, asked on its own in several phrasings
         mmu += [conversation_item(black, q, a) for q, a in fact_items(sentence)]
     return StageData(mmu, t2i, "derived from the raw files")
+
+# %% ../nbs/06_data.ipynb #c35f8733
+def mosaic_picture(tiles: list,  # four PIL images, in reading order
+                   size: int  # the mosaic's side in pixels
+                  ) -> Image.Image:
+    "A 2x2 mosaic of `tiles`: each centre-cropped to a square and resized (bicubic) to half of `size`."
+    if len(tiles) != 4: raise ValueError(f"mosaic_picture: expected 4 tiles, got {len(tiles)}")
+    half, out = size // 2, Image.new("RGB", (size, size))
+    for k, im in enumerate(tiles):
+        s = min(im.size); left, top = (im.width - s) // 2, (im.height - s) // 2
+        out.paste(im.crop((left, top, left + s, top + s)).resize((half, half), Image.BICUBIC), ((k % 2) * half, (k // 2) * half))
+    return out
+
+@patch
+def recognition_mosaics(self: UniCTokensData, concept: str,
+                        n: int,  # items to make, in twins: a mosaic with the concept (Yes), then the same with a hard negative in its place (No)
+                        out_dir,  # where the mosaic pictures are written (created; same names are overwritten)
+                        resolution: int = 512,  # each mosaic's side in pixels
+                        seed: int = 0  # which photos and tiles
+                       ) -> list:
+    "Recognition items on 2x2 mosaics: a training photo among three random pictures, and its twin with a hard negative in its tile."
+    c, rng = concept, random.Random(f"mosaics-{seed}-{concept}")
+    train, randoms, hard = self.train_images(c), self.random_images(), [p for p, _ in self.negatives(c)]
+    if len(randoms) < 4:
+        raise DataError([Problem(str(self.path("random_images")), "images", "at least 4 random pictures for mosaics", str(len(randoms)))])
+    pos_q, out, items, tiles = self._questions(c, "positive"), Path(out_dir), [], []
+    out.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        if i % 2 == 0:  # the concept among three random pictures
+            tiles, k = rng.sample(randoms, 3), rng.randrange(4)
+            tiles.insert(k, rng.choice(train))
+        else: tiles[k] = rng.choice(hard or [p for p in randoms if p not in tiles])  # its twin: the concept's tile taken by a lookalike
+        path = out / f"{c}_{i}.png"
+        mosaic_picture([load_image(p) for p in tiles], resolution).save(path)
+        items.append(conversation_item(path, pos_q[i % len(pos_q)], NO if i % 2 else YES))
+    return items
 
 # %% ../nbs/06_data.ipynb #f3810784
 _DB_COMMON = ["a {} in the jungle", "a {} in the snow", "a {} on the beach", "a {} on a cobblestone street",

@@ -70,6 +70,7 @@ class StageConfig:
     frozen_head: tuple = ()  # groups whose lm_head rows (weight, bias) keep their start; () as the release: every learning row
     t2i_form: str = "phrase"  # how generation prompts carry the concept (`concepts.T2I_FORMS`): "phrase" as the release, or "described"
     row_norm_cap: float | None = None  # learning embedding rows kept within this multiple of the backbone's median text-row norm (None: as the release)
+    mosaics: int = 0  # recognition items on 2x2 mosaics added to the stage's understanding data (`data.recognition_mosaics`; 0: as the release)
 
 # %% ../nbs/09_stages.ipynb #52a55e2d
 def learning_parameters(ct: ConceptTokens,  # the concept being trained
@@ -107,7 +108,8 @@ def tiny_stage(stage: int  # 1, 2 or 3
     return replace(cfg, epochs=3, save_every=1, mmu_batch=8, t2i_batch=4, resolution=64, lr=3e-2, perception=per,
                    start_epoch=None, mmu_data_stage=None, t2i_images="all", cond_dropout=0.0, random_crop=False, flip=False,
                    resize_scale=1.0, flip_prob=0.5,  # the toy world's tiny recipe keeps its own data choices
-                   frozen_head=("identifier",))  # a departure from the release, chosen on held-out concepts (results/sweep/heads.json)
+                   frozen_head=("identifier",),  # a departure from the release, chosen on held-out concepts (results/sweep/heads.json)
+                   mosaics=12)  # another, chosen the same way (results/sweep/mosaics.json)
 
 # %% ../nbs/09_stages.ipynb #11191435
 def _codes_of(paths, cache: CodeCache, resolution: int) -> torch.Tensor:
@@ -255,6 +257,9 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
     if cfg.mmu_data_stage not in (None, cfg.stage):
         other = data.derive_training_data(concept, cfg.mmu_data_stage)
         sd = replace(sd, mmu=other.mmu, source=f"{sd.source}; understanding items of stage {cfg.mmu_data_stage}: {other.source}")
+    if cfg.mosaics:  # written into the run folder, the same pictures for the same seed and stage
+        mos = data.recognition_mosaics(concept, cfg.mosaics, out / "mosaics" / f"stage{cfg.stage}", cfg.resolution, _seed(seed, cfg.stage, 0))
+        sd = replace(sd, mmu=sd.mmu + mos, source=f"{sd.source}; {cfg.mosaics} recognition mosaics")
     dev = next(model.parameters()).device
     if dev.type == "cuda": torch.cuda.reset_peak_memory_stats(dev)
     start, ck = latest_checkpoint(ck_root)
