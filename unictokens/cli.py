@@ -302,13 +302,16 @@ ENGINE_HELP = "how answers and pictures run: auto (on a GPU: graph, then compile
 T2I_FORM_HELP = ("how generation prompts carry the concept: phrase (its tokens where its name stands, as in the release) or "
                  "described (the name stays and '<c> is <tokens>.' comes first); default: the preset's")
 
+def _int_at_least(text: str, low: int) -> int:
+    try: v = int(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    if v < low: raise argparse.ArgumentTypeError(f"must be at least {low}, got {v}")
+    return v
+
 def positive_int(text: str  # a command-line value
                 ) -> int:
     "argparse type: an integer >= 1."
-    try: v = int(text)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
-    if v < 1: raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
-    return v
+    return _int_at_least(text, 1)
 
 def positive_float(text: str  # a command-line value
                   ) -> float:
@@ -321,10 +324,7 @@ def positive_float(text: str  # a command-line value
 def count_int(text: str  # a command-line value
              ) -> int:
     "argparse type: an integer >= 0 (a number of items, where 0 turns them off)."
-    try: v = int(text)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
-    if v < 0: raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
-    return v
+    return _int_at_least(text, 0)
 
 def seed_int(text: str  # a command-line value
             ) -> int:
