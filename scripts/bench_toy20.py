@@ -102,7 +102,7 @@ def run(a):
 
 
 def merge(a):
-    from unictokens.bench import aggregate, claims
+    from unictokens.bench import aggregate, claims, recognition_by_kind
     into = Path(a.into); into.mkdir(parents=True, exist_ok=True)
     results, timing = {}, []
     for arc in a.archives:
@@ -118,7 +118,7 @@ def merge(a):
              "raw": {k: x["raw"][k] for k in ("knowledge", "knowledge_verdicts") if k in x["raw"]}} for s, x in r["systems"].items()}}
             for r in rs]
     summary = {"aggregate": aggregate(rs), "claims": claims(rs), "concepts": sorted({r["concept"] for r in rs}),
-               "seeds": sorted({r["seed"] for r in rs}), "timing": timing}
+               "seeds": sorted({r["seed"] for r in rs}), "timing": timing, "recognition_by_kind": recognition_by_kind(rs)}
     (into / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     (into / "results.json").write_text(json.dumps(slim) + "\n")
     answers = [{"concept": r["concept"], "seed": r["seed"], "system": s, "kind": k, **{f: x[f] for f in ("question", "gold", "answer")}}

@@ -76,22 +76,9 @@ def choice(a):
         blob = json.dumps(info).encode(); ti = tarfile.TarInfo("choice.json"); ti.size = len(blob); tar.addfile(ti, io.BytesIO(blob))
 
 
-def rec_by_kind(results: list) -> dict:
-    "Recognition answers of ours by picture kind: {kind: [right, asked]} (photos and scenes with the concept, hard negatives, ...)."
-    out = {}
-    for r in results:
-        c = r["concept"]
-        for x in r["systems"]["ours"]["raw"].get("rec", []):
-            p, yes = x["image"].replace("\\", "/"), x["gold"].lower().startswith("yes")
-            kind = ("scene with it" if yes else "scene without it") if f"/test/{c}/scenes/" in p else \
-                   "test hard negative" if f"/test/{c}/negatives/" in p else "photo of it" if f"/test/{c}/" in p else "other concept"
-            k = out.setdefault(kind, [0, 0]); k[0] += x["answer"].lower().startswith("yes") == yes; k[1] += 1
-    return out
-
-
 def merge_choice(a):
     "Per setting: headline means with intervals, the name echo, paired differences from the release's; the rule's choice."
-    from unictokens.bench import metric_values, understanding_values
+    from unictokens.bench import metric_values, recognition_by_kind, understanding_values
     from unictokens.metrics import bootstrap_mean, paired_differences
     into = Path(a.into); into.mkdir(parents=True, exist_ok=True)
     with tarfile.open(a.archive) as tar:
@@ -108,7 +95,7 @@ def merge_choice(a):
         diff = bootstrap_mean(paired_differences(headline(rs), base)) if h != "none" else None
         rows[h] = {"pairs": len(rs), "scores": {m: [e.mean, e.low, e.high] for m, e in est.items()}, "mean": [mean.mean, mean.low, mean.high],
                    "difference_from_none": diff and [diff.mean, diff.low, diff.high],
-                   "echo": [sum(x["answer"].startswith("<") for x in answers), len(answers)], "recognition_by_kind": rec_by_kind(rs)}
+                   "echo": [sum(x["answer"].startswith("<") for x in answers), len(answers)], "recognition_by_kind": recognition_by_kind(rs)}
     better = [h for h, r in rows.items() if h != "none" and r["difference_from_none"] and r["difference_from_none"][1] is not None
               and r["difference_from_none"][1] > 0]
     chosen = max(better, key=lambda h: rows[h]["mean"][0]) if better else "none"

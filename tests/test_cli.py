@@ -45,9 +45,9 @@ def test_frozen_head_reaches_the_run_record(backbone_dir, tmp_path):
         assert json.loads((out / "config.json").read_text())["stages"][0]["frozen_head"] == recorded
 
 
-def test_mosaics_reach_the_run_and_zero_turns_them_off(backbone_dir, tmp_path):
+def test_mosaics_reach_the_run_and_the_preset_has_none(backbone_dir, tmp_path):
     import json
-    for given, recorded in ((None, 12), ("0", 0)):  # None: the tiny preset's own (chosen on held-out concepts)
+    for given, recorded in ((None, 0), ("4", 4)):  # None: the tiny preset's own (none: the held-out sweep kept the release's)
         out = tmp_path / str(given)
         run(["train", "--concept", "bo", "--backbone", str(backbone_dir), "--stages", "1", "--epochs", "1", "--out", str(out)]
             + ([] if given is None else ["--mosaics", given]))

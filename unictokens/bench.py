@@ -18,9 +18,9 @@ from .judges import Judge, make_judge, concept_fields
 # %% auto #0
 __all__ = ['BASELINES', 'ENGINES', 'KNOWN_ITEMS', 'UNDERSTANDING', 'CLAIMS', 'System', 'system_of', 'random_concept',
            'baseline_systems', 'rewrite', 'description', 'BenchConfig', 'answers_of', 'pictures_of', 'evaluate_system',
-           'bench_tools', 'result_key', 'evaluate_concept', 'metric_values', 'aggregate', 'understanding_values',
-           'claims', 'write_report', 'bench_one', 'coordinator', 'wait_for_everyone', 'process_device', 'run_share',
-           'gathered_failures', 'run_bench']
+           'bench_tools', 'result_key', 'evaluate_concept', 'metric_values', 'aggregate', 'recognition_by_kind',
+           'understanding_values', 'claims', 'write_report', 'bench_one', 'coordinator', 'wait_for_everyone',
+           'process_device', 'run_share', 'gathered_failures', 'run_bench']
 
 # %% ../nbs/10b_bench.ipynb #f0815002
 @dataclass
@@ -368,6 +368,21 @@ def aggregate(results: list,  # per (concept, seed) results
     out = table(results)
     cats = sorted({r["category"] for r in results})
     out["by_category"] = {c: table([r for r in results if r["category"] == c]) for c in cats}
+    return out
+
+# %% ../nbs/10b_bench.ipynb #e3775065
+def recognition_by_kind(results: list,  # per (concept, seed) results with their raw answers (result.json)
+                        system: str = "ours"  # a row's name
+                       ) -> dict:
+    "`{kind: [right, asked]}` of one system's recognition answers, by the kind of picture (from its place in the test layout)."
+    out = {}
+    for r in results:
+        c = r["concept"]
+        for x in r["systems"].get(system, {}).get("raw", {}).get("rec", []):
+            p, yes = x["image"].replace("\\", "/"), x["gold"].lower().startswith("yes")
+            kind = ("scene with it" if yes else "scene without it") if f"/test/{c}/scenes/" in p else \
+                   "test hard negative" if f"/test/{c}/negatives/" in p else "photo of it" if f"/test/{c}/" in p else "other concept"
+            k = out.setdefault(kind, [0, 0]); k[0] += x["answer"].lower().startswith("yes") == yes; k[1] += 1
     return out
 
 # %% ../nbs/10b_bench.ipynb #486ed3e3

@@ -108,8 +108,7 @@ def tiny_stage(stage: int  # 1, 2 or 3
     return replace(cfg, epochs=3, save_every=1, mmu_batch=8, t2i_batch=4, resolution=64, lr=3e-2, perception=per,
                    start_epoch=None, mmu_data_stage=None, t2i_images="all", cond_dropout=0.0, random_crop=False, flip=False,
                    resize_scale=1.0, flip_prob=0.5,  # the toy world's tiny recipe keeps its own data choices
-                   frozen_head=("identifier",),  # a departure from the release, chosen on held-out concepts (results/sweep/heads.json)
-                   mosaics=12)  # another, chosen the same way (results/sweep/mosaics.json)
+                   frozen_head=("identifier",))  # a departure from the release, chosen on held-out concepts (results/sweep/heads.json)
 
 # %% ../nbs/09_stages.ipynb #11191435
 def _codes_of(paths, cache: CodeCache, resolution: int) -> torch.Tensor:
