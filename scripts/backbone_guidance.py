@@ -3,6 +3,7 @@
     python scripts/backbone_guidance.py                         # this machine's CPU: about 4 minutes per setting
     python scripts/backbone_guidance.py --device cuda --grid 16:2,16:5
     python scripts/backbone_guidance.py --device cuda --grid 16:2 --all      # every dressed held-out scene, not 300
+    python scripts/backbone_guidance.py --device cuda --grid 16:2 --all --backbone out/cand   # a candidate backbone
 
 The 300 held-out dressed scenes are those the shipped manifest's figure was measured on; only the sampler differs.
 Each figure comes with its 95% Wilson interval over the pictures.
@@ -17,8 +18,9 @@ def main():
     ap.add_argument("--device", default="cpu"); ap.add_argument("--grid", default="16:2,16:3,16:4,16:5,32:3", help="STEPS:CFG,...")
     ap.add_argument("--all", action="store_true", help="every dressed scene of the held-out pool, not the manifest's 300")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--backbone", default="toy", help="the shipped toy backbone, or a folder pretrain_toy wrote")
     a = ap.parse_args()
-    b, cfg = bb.load_backbone("toy", device=a.device), bb.PretrainConfig.gpu()
+    b, cfg = bb.load_backbone(a.backbone, device=a.device), bb.PretrainConfig.gpu()
     held_scenes, _ = bb.render_pool(cfg.heldout, cfg.seed + 1000, 0)  # as pretrain_toy renders its held-out pool
     dressed = [s for s in held_scenes if s.accessory != "none"][: None if a.all else cfg.n_eval]
     rows = []
