@@ -10,6 +10,7 @@ never the seed-0 world whose test files UnifyBench reports. Numbers, not a test.
     python scripts/sweep_recipe.py choice norms --out out/norms --pack $OUT/norms.tgz --per-category 10   # capped row norms
     python scripts/sweep_recipe.py merge-choice norms.tgz --into nbs/results/sweep          # norms.json, what 09_stages reads
     python scripts/sweep_recipe.py choice mosaics --out out/mos --pack $OUT/mosaics.tgz --per-category 10   # recognition mosaics
+    python scripts/sweep_recipe.py choice kept --out out/kept --pack $OUT/kept.tgz --per-category 10        # stage 2 keeps the shared rows
 
 `run` makes the seed-1 world, then trains and scores "ours" (no ablations, no baselines) on six of its concepts (two per
 category, seed 0) once per setting in GRID, as separate `unictokens demo` processes (all at once, or `--processes` at a
@@ -42,7 +43,8 @@ def name(e, lr): return f"e{e}_lr{lr:g}"
 # settings chosen between rather than tuned: each maps a setting to its `unictokens demo` arguments; "none" is the release's
 CHOICES = {"heads": ("frozen_head", ("none", "identifier", "all"), lambda s: ["--frozen-head", s]),
            "norms": ("row_norm_cap", ("none", "1", "2", "4"), lambda s: [] if s == "none" else ["--row-norm-cap", s]),
-           "mosaics": ("mosaics", ("none", "12", "24"), lambda s: ["--mosaics", "0" if s == "none" else s])}
+           "mosaics": ("mosaics", ("none", "12", "24"), lambda s: ["--mosaics", "0" if s == "none" else s]),
+           "kept": ("kept", ("none", "shared"), lambda s: [] if s == "none" else ["--kept-rows", s])}
 CHOICE_RULE = ("adopt a {field} other than none (the release's) only if its mean of the four headline scores beats none's, paired "
                "over (concept, seed), with the 95% bootstrap interval of the difference above zero; among several, the highest mean")
 

@@ -55,3 +55,14 @@ def test_mosaics_reach_the_run_and_the_preset_has_none(backbone_dir, tmp_path):
         assert len(list((out / "mosaics" / "stage1").glob("*.png"))) == recorded
     with pytest.raises(SystemExit):
         run(["train", "--concept", "bo", "--mosaics", "-1"])
+
+
+def test_kept_rows_reach_the_run_record(backbone_dir, tmp_path):
+    import json
+    for given, recorded in ((None, []), ("shared", ["shared"])):  # None: the tiny preset's own (the release's: nothing kept)
+        out = tmp_path / str(given)
+        run(["train", "--concept", "bo", "--backbone", str(backbone_dir), "--stages", "1", "--epochs", "1", "--out", str(out)]
+            + ([] if given is None else ["--kept-rows", given]))
+        assert json.loads((out / "config.json").read_text())["stages"][0]["kept"] == recorded
+    with pytest.raises(SystemExit):
+        run(["train", "--concept", "bo", "--kept-rows", "gen"])

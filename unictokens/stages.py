@@ -18,10 +18,10 @@ from .sampling import t2i_generate, drop_engines
 from .engine import pack_batches, batch_to, packed_losses, train_step, TrainingGraphs, CHECKPOINTING
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'learning_parameters', 'paper_stage', 'tiny_stage', 'init_rows',
-           'whiteout', 'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of', 'train_stage',
-           'text_row_norm', 'cap_rows', 'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch', 'run_record',
-           'record_differences', 'train', 'check_start_epochs', 'previous_concept', 'generate', 'ask']
+__all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'learning_groups', 'learning_parameters', 'paper_stage', 'tiny_stage',
+           'init_rows', 'whiteout', 'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of',
+           'train_stage', 'text_row_norm', 'cap_rows', 'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch',
+           'run_record', 'record_differences', 'train', 'check_start_epochs', 'previous_concept', 'generate', 'ask']
 
 # %% ../nbs/09_stages.ipynb #2c71cbb0
 @dataclass
@@ -71,17 +71,23 @@ class StageConfig:
     t2i_form: str = "phrase"  # how generation prompts carry the concept (`concepts.T2I_FORMS`): "phrase" as the release, or "described"
     row_norm_cap: float | None = None  # learning embedding rows kept within this multiple of the backbone's median text-row norm (None: as the release)
     mosaics: int = 0  # recognition items on 2x2 mosaics added to the stage's understanding data (`data.recognition_mosaics`; 0: as the release)
+    kept: tuple = ()  # groups an earlier stage made whose rows (embedding and lm_head) this stage leaves as they are; () as the release
 
 # %% ../nbs/09_stages.ipynb #52a55e2d
-def learning_parameters(ct: ConceptTokens,  # the concept being trained
-                        cfg: StageConfig  # the stage: learn and frozen_head
-                       ) -> list:
-    "The rows a stage's optimizer gets: embedding and lm_head rows of `cfg.learn`, less the lm_head rows of `cfg.frozen_head`."
-    unknown = sorted(set(cfg.frozen_head) - set(GROUPS))
-    if unknown: raise ValueError(f"frozen_head: unknown group(s) {unknown}; groups are {list(GROUPS)}")
-    frozen = {id(getattr(ct.rows, kind)[g]) for g in cfg.frozen_head if g in ct.rows.sizes for kind in ("lm_weight", "lm_bias")}
-    return [p for p in ct.parameters_of(cfg.learn) if id(p) not in frozen]
+def learning_groups(cfg: StageConfig  # the stage: learn and kept
+                   ) -> list:
+    "The groups whose rows a stage changes: `cfg.learn`, less those of `cfg.kept` that an earlier stage made."
+    for field in ("frozen_head", "kept"):
+        unknown = sorted(set(getattr(cfg, field)) - set(GROUPS))
+        if unknown: raise ValueError(f"{field}: unknown group(s) {unknown}; groups are {list(GROUPS)}")
+    return [g for g in cfg.learn if g not in cfg.kept or g in cfg.new_groups]
 
+def learning_parameters(ct: ConceptTokens,  # the concept being trained
+                        cfg: StageConfig  # the stage: learn, kept and frozen_head
+                       ) -> list:
+    "The rows a stage's optimizer gets: embedding and lm_head rows of `learning_groups(cfg)`, less the lm_head rows of `cfg.frozen_head`."
+    frozen = {id(getattr(ct.rows, kind)[g]) for g in cfg.frozen_head if g in ct.rows.sizes for kind in ("lm_weight", "lm_bias")}
+    return [p for p in ct.parameters_of(learning_groups(cfg)) if id(p) not in frozen]
 
 # %% ../nbs/09_stages.ipynb #925d7093
 _PAPER = {1: dict(new_groups={"identifier": 1, "shared": 16}, learn=("identifier", "shared"),
@@ -338,7 +344,7 @@ def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, 
         return pack_batches(parts, {k: k for k in parts}, pr.layout, pr.max_text_len + 1, multiple=256 if graphs else 1, longest=t2i_len)
     n_steps = math.ceil(len(m_order) / cfg.mmu_batch)
     cap = cfg.row_norm_cap and cfg.row_norm_cap * text_row_norm(model)
-    rows = [ct.rows.embed[g] for g in cfg.learn if g in ct.rows.sizes]
+    rows = [ct.rows.embed[g] for g in learning_groups(cfg) if g in ct.rows.sizes]
     nxt = batch(0)
     for i in range(n_steps):
         if graphs: loss, parts = graphs(nxt)  # one replay of the captured step
