@@ -11,6 +11,7 @@ never the seed-0 world whose test files UnifyBench reports. Numbers, not a test.
     python scripts/sweep_recipe.py merge-choice norms.tgz --into nbs/results/sweep          # norms.json, what 09_stages reads
     python scripts/sweep_recipe.py choice mosaics --out out/mos --pack $OUT/mosaics.tgz --per-category 10   # recognition mosaics
     python scripts/sweep_recipe.py choice kept --out out/kept --pack $OUT/kept.tgz --per-category 10        # stage 2 keeps the shared rows
+    python scripts/sweep_recipe.py choice pace --out out/pace --pack $OUT/pace.tgz --per-category 10 --processes 4   # stage 2's pace on them
 
 `run` makes the seed-1 world, then trains and scores "ours" (no ablations, no baselines) on six of its concepts (two per
 category, seed 0) once per setting in GRID, as separate `unictokens demo` processes (all at once, or `--processes` at a
@@ -23,7 +24,9 @@ are kept beside the scores to show convergence.
 `choice` asks a question of one setting with a few values (CHOICES): `heads`, `StageConfig.frozen_head` (which lm_head
 rows keep their start; the release trains them all), or `norms`, `StageConfig.row_norm_cap` (learning embedding rows
 kept within a multiple of the backbone's median word-row norm; the release caps nothing) or `mosaics`,
-`StageConfig.mosaics` (recognition items on 2x2 mosaics added to every stage; the release has none). Each value trains and scores
+`StageConfig.mosaics` (recognition items on 2x2 mosaics added to every stage; the release has none), `kept`,
+`StageConfig.kept` (stage 2 leaves the shared rows as stage 1 made them) or `pace`, `StageConfig.lr_scale` (stage 2
+trains the shared rows at a multiple of the learning rate; the release at the learning rate itself). Each value trains and scores
 "ours" at the tiny recipe on the held-out concepts (`--per-category`) with three training seeds, one `torchrun` of
 `--processes` processes per value, all values at once. Its rule, also fixed before any result (CHOICE_RULE): a value
 other than the release's is adopted only if its mean of the four headline scores beats the release's, paired over the
@@ -35,6 +38,7 @@ from pathlib import Path
 
 GRID = [(3, 1e-2), (3, 3e-2), (6, 3e-3), (6, 1e-2), (6, 3e-2), (12, 3e-3)]  # (epochs per stage, learning rate)
 HEADLINE = ("rec_weighted", "vqa_judge", "text_only_judge", "knowledge_t2i")
+KNOWLEDGE_PARTS = ("knowledge_identity", "knowledge_fact", "knowledge_both", "clip_i")  # reported beside a choice, never chosen on
 MAX_CPU_EPOCHS = 6  # `unictokens demo` (5 trainings, 8 systems) must stay under 10 minutes on a 2-core CPU
 
 
@@ -44,38 +48,87 @@ def name(e, lr): return f"e{e}_lr{lr:g}"
 CHOICES = {"heads": ("frozen_head", ("none", "identifier", "all"), lambda s: ["--frozen-head", s]),
            "norms": ("row_norm_cap", ("none", "1", "2", "4"), lambda s: [] if s == "none" else ["--row-norm-cap", s]),
            "mosaics": ("mosaics", ("none", "12", "24"), lambda s: ["--mosaics", "0" if s == "none" else s]),
-           "kept": ("kept", ("none", "shared"), lambda s: [] if s == "none" else ["--kept-rows", s])}
+           "kept": ("kept", ("none", "shared"), lambda s: [] if s == "none" else ["--kept-rows", s]),
+           "pace": ("lr_scale", ("none", "0.3", "0.1", "0.03"), lambda s: [] if s == "none" else ["--lr-scale", f"shared={s}"])}
 CHOICE_RULE = ("adopt a {field} other than none (the release's) only if its mean of the four headline scores beats none's, paired "
                "over (concept, seed), with the 95% bootstrap interval of the difference above zero; among several, the highest mean")
 
 
+def _launch(cmd: list, log: Path, threads: int) -> subprocess.Popen:
+    "One torchrun in its own process group, its CPU threads per process set (several launches share the machine's cores)."
+    return subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "UNICTOKENS_THREADS": str(threads)})
+
+
 def choice(a):
-    "Train and score ours under every setting of one of CHOICES on the held-out concepts x 3 seeds, one torchrun per setting, at once."
+    """Train and score ours under every setting of one of CHOICES on the held-out concepts x 3 seeds, one torchrun per
+    setting, at once. With `--resume ARCHIVE` (this sweep's archive from a run cut short by its deadline) the pairs it
+    holds are kept and only the missing (concept, seed) pairs run: one torchrun per setting and seed."""
     from unictokens.toyworld import make_world
     field, settings, args = CHOICES[a.sweep]
+    if a.settings:
+        settings = tuple(a.settings.split(","))
+        if settings[0] != "none" or not set(settings) <= set(CHOICES[a.sweep][1]):
+            sys.exit(f"--settings {a.settings}: none (the release's) first, then any of {CHOICES[a.sweep][1][1:]}")
+    if a.world_seed == 0: sys.exit("--world-seed 0 is the world whose test files UnifyBench reports: choices are made on other worlds")
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     world = out / "world"
-    if not (world / "concepts_list.json").is_file(): make_world(world, seed=1)
+    if not (world / "concepts_list.json").is_file(): make_world(world, seed=a.world_seed)
     cats = json.loads((world / "concepts_list.json").read_text())
     chosen = [c for cs in cats.values() for c in cs[:a.per_category]]
-    t0, procs = time.time(), {}
+    seeds = [int(s) for s in a.seeds.split(",")]
+    done, earlier = set(), None
+    if a.resume:
+        with tarfile.open(a.resume) as tar:
+            earlier = json.loads(tar.extractfile("choice.json").read())
+            if (earlier["sweep"], earlier["concepts"], earlier["seeds"], earlier.get("world_seed", 1)) != (a.sweep, chosen, a.seeds, a.world_seed):
+                sys.exit(f"--resume {a.resume}: that archive is sweep {earlier['sweep']!r} over {len(earlier['concepts'])} concepts x "
+                         f"seeds {earlier['seeds']}, not this one ({a.sweep!r}, {len(chosen)} concepts x seeds {a.seeds})")
+            for m in tar.getmembers():
+                parts = m.name.split("/")  # SETTING/concepts/seed_S/CONCEPT/result.json
+                if m.isfile() and len(parts) == 5 and parts[1] == "concepts" and parts[4] == "result.json":
+                    tar.extract(m, out / "earlier"); done.add((parts[0], parts[3], int(parts[2][5:])))
+    jobs = {}  # (setting, seed or None) -> (concepts, seeds)
     for h in settings:
-        cmd = ["torchrun", "--standalone", "--nproc_per_node", str(a.processes), "-m", "unictokens.cli", "demo", "--data-root", str(world),
-               "--concepts", ",".join(chosen), "--ablations", "none", "--no-baselines", "--seeds", a.seeds, *args(h),
-               "--device", a.device, "--out", str(out / h)]
-        procs[h] = subprocess.Popen(cmd, stdout=open(out / f"{h}.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        if not a.resume: jobs[(h, None)] = (chosen, a.seeds); continue
+        for s in seeds:
+            missing = [c for c in chosen if (h, c, s) not in done]
+            if missing: jobs[(h, s)] = (missing, str(s))
+    n = {k: min(a.processes, len(cs)) for k, (cs, _) in jobs.items()}
+    threads = max(1, (os.cpu_count() or 1) // max(1, sum(n.values())))
+    t0, procs = time.time(), {}
+    for (h, s), (cs, ss) in jobs.items():
+        tag = h if s is None else f"{h}_seed{s}"
+        cmd = ["torchrun", "--standalone", "--nproc_per_node", str(n[(h, s)]), "-m", "unictokens.cli", "demo", "--data-root", str(world),
+               "--concepts", ",".join(cs), "--ablations", "none", "--no-baselines", "--seeds", ss, *args(h),
+               "--device", a.device, "--out", str(out / tag)]
+        procs[(h, s)] = _launch(cmd, out / f"{tag}.log", threads)
+    print(f"{len(done)} pairs kept from {a.resume}; " if a.resume else "", f"{sum(len(cs) * len(ss.split(',')) for cs, ss in jobs.values())} pairs "
+          f"to run in {len(jobs)} launch(es) of {sum(n.values())} processes, {threads} CPU thread(s) each", sep="")
     codes = {}
-    for h, p in procs.items():
-        try: codes[h] = p.wait(timeout=max(1, a.deadline - (time.time() - t0)))
-        except subprocess.TimeoutExpired: os.killpg(p.pid, 15); codes[h] = p.wait()
+    for k, p in procs.items():
+        try: codes[k] = p.wait(timeout=max(1, a.deadline - (time.time() - t0)))
+        except subprocess.TimeoutExpired: os.killpg(p.pid, 15); codes[k] = p.wait()
+    codes = {(h if s is None else f"{h}_seed{s}"): c for (h, s), c in codes.items()}
     print(f"{len(settings)} settings x {len(chosen)} held-out concepts x seeds {a.seeds} in {time.time() - t0:.0f} s; exit codes {codes}")
     with tarfile.open(a.pack, "w:gz") as tar:
-        for h in settings:
-            for f in sorted((out / h).glob("concepts/seed_*/*/result.json")) + sorted((out / h).glob("failures/*.json")) + [out / f"{h}.log"]:
-                if f.is_file(): tar.add(f, str(f.relative_to(out)))
-        info = {"sweep": a.sweep, "field": field, "concepts": chosen, "world_seed": 1, "seeds": a.seeds, "settings": list(settings),
-                "seconds": round(time.time() - t0, 1), "exit_codes": codes, "processes_per_setting": a.processes}
+        for h in settings:  # every result under SETTING/concepts/..., wherever it was made
+            for src in [out / "earlier" / h, out / h, *sorted(out.glob(f"{h}_seed*/"))]:
+                for f in sorted(src.glob("concepts/seed_*/*/result.json")) + sorted(src.glob("failures/*.json")):
+                    tar.add(f, str(Path(h) / f.relative_to(src)) if "failures" not in f.parts else str(f.relative_to(out)))
+            for f in sorted(out.glob(f"{h}*.log")): tar.add(f, f.name)
+        info = {"sweep": a.sweep, "field": field, "concepts": chosen, "world_seed": a.world_seed, "seeds": a.seeds, "settings": list(settings),
+                "seconds": round(time.time() - t0, 1), "exit_codes": codes, "processes_per_setting": a.processes, "threads_per_process": threads}
+        if earlier: info = {**info, "seconds": round(earlier["seconds"] + info["seconds"], 1), "launches": [
+            {k: earlier.get(k) for k in ("seconds", "exit_codes", "processes_per_setting")},
+            {"seconds": info["seconds"], "exit_codes": codes, "kept_pairs": len(done), "threads_per_process": threads}]}
         blob = json.dumps(info).encode(); ti = tarfile.TarInfo("choice.json"); ti.size = len(blob); tar.addfile(ti, io.BytesIO(blob))
+
+
+def _estimate(values: dict) -> list:
+    "`[mean, low, high]` of a bootstrap over concepts (and their seeds)."
+    from unictokens.metrics import bootstrap_mean
+    e = bootstrap_mean(values); return [e.mean, e.low, e.high]
 
 
 def merge_choice(a):
@@ -97,12 +150,17 @@ def merge_choice(a):
         diff = bootstrap_mean(paired_differences(headline(rs), base)) if h != "none" else None
         rows[h] = {"pairs": len(rs), "scores": {m: [e.mean, e.low, e.high] for m, e in est.items()}, "mean": [mean.mean, mean.low, mean.high],
                    "difference_from_none": diff and [diff.mean, diff.low, diff.high],
-                   "echo": [sum(x["answer"].startswith("<") for x in answers), len(answers)], "recognition_by_kind": recognition_by_kind(rs)}
+                   "echo": [sum(x["answer"].startswith("<") for x in answers), len(answers)], "recognition_by_kind": recognition_by_kind(rs),
+                   # beside the rule, not in it: the knowledge pictures' parts, and how far each moved from none's
+                   "knowledge_parts": {m: _estimate(metric_values(rs, "ours", m)) for m in KNOWLEDGE_PARTS},
+                   "knowledge_parts_difference": {m: _estimate(paired_differences(metric_values(rs, "ours", m), metric_values(results["none"], "ours", m)))
+                                                  for m in KNOWLEDGE_PARTS} if h != "none" else None}
     better = [h for h, r in rows.items() if h != "none" and r["difference_from_none"] and r["difference_from_none"][1] is not None
               and r["difference_from_none"][1] > 0]
     chosen = max(better, key=lambda h: rows[h]["mean"][0]) if better else "none"
     result = {**info, "rule": CHOICE_RULE.format(field=CHOICES[sweep][0]), "rows": rows, "chosen": chosen}
-    (into / f"{sweep}.json").write_text(json.dumps(result, indent=1) + "\n")
+    world = info.get("world_seed", 1)  # a confirmation on another held-out world is kept beside the first answer
+    (into / f"{sweep}{'' if world == 1 else f'_world{world}'}.json").write_text(json.dumps(result, indent=1) + "\n")
     for h, r in rows.items():
         print(h, r["pairs"], "pairs | mean", [round(x, 3) for x in r["mean"] if x is not None], "| diff", r["difference_from_none"] and [round(x, 3) for x in r["difference_from_none"]],
               "| echo", r["echo"], "|", {m: round(v[0], 3) for m, v in r["scores"].items()}, "| recognition", r["recognition_by_kind"])
@@ -183,6 +241,10 @@ if __name__ == "__main__":
     h = sub.add_parser("choice"); h.add_argument("sweep", choices=list(CHOICES)); h.add_argument("--out", required=True)
     h.add_argument("--device", default="cuda"); h.add_argument("--pack", required=True); h.add_argument("--deadline", type=float, default=400)
     h.add_argument("--per-category", type=int, default=2); h.add_argument("--seeds", default="0,1,2")
-    h.add_argument("--processes", type=int, default=9, help="processes per setting (each setting is one torchrun)"); h.set_defaults(func=choice)
+    h.add_argument("--processes", type=int, default=9, help="processes per setting (each setting is one torchrun)")
+    h.add_argument("--world-seed", type=int, default=1, help="the held-out toy world (1; another, such as 2, to confirm an answer; never 0)")
+    h.add_argument("--settings", default=None, help="a subset of the sweep's settings, none first (a confirmation)")
+    h.add_argument("--resume", default=None, help="this sweep's archive from a run its deadline cut short: run only the pairs it lacks")
+    h.set_defaults(func=choice)
     mh = sub.add_parser("merge-choice"); mh.add_argument("archive"); mh.add_argument("--into", required=True); mh.set_defaults(func=merge_choice)
     a = ap.parse_args(); a.func(a)

@@ -66,3 +66,13 @@ def test_kept_rows_reach_the_run_record(backbone_dir, tmp_path):
         assert json.loads((out / "config.json").read_text())["stages"][0]["kept"] == recorded
     with pytest.raises(SystemExit):
         run(["train", "--concept", "bo", "--kept-rows", "gen"])
+
+
+def test_lr_scale_reaches_the_run_record(backbone_dir, tmp_path):
+    import json
+    out = tmp_path / "scaled"
+    run(["train", "--concept", "bo", "--backbone", str(backbone_dir), "--stages", "1", "--epochs", "1", "--out", str(out),
+         "--lr-scale", "shared=0.1"])
+    assert json.loads((out / "config.json").read_text())["stages"][0]["lr_scale"] == {"shared": 0.1}
+    with pytest.raises(SystemExit):
+        run(["train", "--concept", "bo", "--lr-scale", "shared=-1"])

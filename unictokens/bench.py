@@ -625,7 +625,9 @@ def run_bench(out_dir, data_root=None, concepts="1", backbone: str = "toy", devi
             f"in {state.num_processes} process(es) on {device}")
     wait_for_everyone(state)
     dev = process_device(device, state)
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // state.num_processes))
+    # CPU threads per process: the machine's cores shared among this launch's processes, or UNICTOKENS_THREADS where
+    # several launches share one machine (scripts/sweep_recipe.py sets it)
+    torch.set_num_threads(int(os.environ.get("UNICTOKENS_THREADS") or 0) or max(1, (os.cpu_count() or 1) // state.num_processes))
     b = load_backbone(backbone, device=dev)
     say = (lambda m: log(f"[process {state.process_index}] {m}")) if state.num_processes > 1 else log
     run_share(state, pairs, lambda p: bench_one(b, data_root, p[0], out, ablations, baselines, judge, preset, cfg, p[1], say,

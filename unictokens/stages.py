@@ -18,10 +18,11 @@ from .sampling import t2i_generate, drop_engines
 from .engine import pack_batches, batch_to, packed_losses, train_step, TrainingGraphs, CHECKPOINTING
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'learning_groups', 'learning_parameters', 'paper_stage', 'tiny_stage',
-           'init_rows', 'whiteout', 'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of',
-           'train_stage', 'text_row_norm', 'cap_rows', 'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch',
-           'run_record', 'record_differences', 'train', 'check_start_epochs', 'previous_concept', 'generate', 'ask']
+__all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'learning_groups', 'learning_parameters', 'optimizer_groups',
+           'paper_stage', 'tiny_stage', 'init_rows', 'whiteout', 'perception_pictures', 'latest_checkpoint',
+           'data_hash', 'precision_of', 'train_stage', 'text_row_norm', 'cap_rows', 'plot_history', 'LossPlot',
+           'stage_plan', 'RunMismatch', 'run_record', 'record_differences', 'train', 'check_start_epochs',
+           'previous_concept', 'generate', 'ask']
 
 # %% ../nbs/09_stages.ipynb #2c71cbb0
 @dataclass
@@ -72,6 +73,7 @@ class StageConfig:
     row_norm_cap: float | None = None  # learning embedding rows kept within this multiple of the backbone's median text-row norm (None: as the release)
     mosaics: int = 0  # recognition items on 2x2 mosaics added to the stage's understanding data (`data.recognition_mosaics`; 0: as the release)
     kept: tuple = ()  # groups an earlier stage made whose rows (embedding and lm_head) this stage leaves as they are; () as the release
+    lr_scale: dict | None = None  # group -> a multiple of `lr` for its rows where an earlier stage made it, e.g. {"shared": 0.1} (None: every row at `lr`, as the release)
 
 # %% ../nbs/09_stages.ipynb #52a55e2d
 def learning_groups(cfg: StageConfig  # the stage: learn and kept
@@ -88,6 +90,22 @@ def learning_parameters(ct: ConceptTokens,  # the concept being trained
     "The rows a stage's optimizer gets: embedding and lm_head rows of `learning_groups(cfg)`, less the lm_head rows of `cfg.frozen_head`."
     frozen = {id(getattr(ct.rows, kind)[g]) for g in cfg.frozen_head if g in ct.rows.sizes for kind in ("lm_weight", "lm_bias")}
     return [p for p in ct.parameters_of(learning_groups(cfg)) if id(p) not in frozen]
+
+def optimizer_groups(ct: ConceptTokens,  # the concept being trained
+                     cfg: StageConfig  # the stage: lr and lr_scale, with what learning_parameters reads
+                    ) -> list:
+    "AdamW's parameter groups: `learning_parameters(ct, cfg)` at `cfg.lr`, times `cfg.lr_scale`'s multiple for groups an earlier stage made."
+    scale = dict(cfg.lr_scale or {})
+    unknown = sorted(set(scale) - set(GROUPS))
+    if unknown: raise ValueError(f"lr_scale: unknown group(s) {unknown}; groups are {list(GROUPS)}")
+    bad = {g: s for g, s in scale.items() if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 < s < math.inf}
+    if bad: raise ValueError(f"lr_scale: a group's multiple of the learning rate must be a positive number, got {bad} "
+                             f"(to leave a group as an earlier stage made it, name it in `kept`)")
+    learning, by = {id(p) for p in learning_parameters(ct, cfg)}, {}
+    for g in ct.rows.sizes:
+        for p in ct.parameters_of([g]):
+            if id(p) in learning: by.setdefault(1.0 if g in cfg.new_groups else float(scale.get(g, 1.0)), []).append(p)
+    return [{"params": ps, "lr": cfg.lr * s} for s, ps in by.items()]
 
 # %% ../nbs/09_stages.ipynb #925d7093
 _PAPER = {1: dict(new_groups={"identifier": 1, "shared": 16}, learn=("identifier", "shared"),
@@ -285,7 +303,7 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
         # qk-LayerNorms compiled where triton is there to compile them (`03a_engine`: a fifth off the step, for seconds
         # of compiling the first time)
         graphed = dev.type == "cuda" and precision == "bf16" and model.showo.lm_head.weight.dtype == torch.bfloat16
-        opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, eps=cfg.eps, capturable=graphed)
+        opt = torch.optim.AdamW(optimizer_groups(ct, cfg), lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, eps=cfg.eps, capturable=graphed)
         scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
         if state:
             opt.load_state_dict(state["optimizer"])
