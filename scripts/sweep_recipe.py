@@ -12,6 +12,7 @@ never the seed-0 world whose test files UnifyBench reports. Numbers, not a test.
     python scripts/sweep_recipe.py choice mosaics --out out/mos --pack $OUT/mosaics.tgz --per-category 10   # recognition mosaics
     python scripts/sweep_recipe.py choice kept --out out/kept --pack $OUT/kept.tgz --per-category 10        # stage 2 keeps the shared rows
     python scripts/sweep_recipe.py choice pace --out out/pace --pack $OUT/pace.tgz --per-category 10 --processes 4   # stage 2's pace on them
+    python scripts/sweep_recipe.py choice init --out out/init --pack $OUT/init.tgz --per-category 10 --processes 18  # shared rows from the look's words
 
 `run` makes the seed-1 world, then trains and scores "ours" (no ablations, no baselines) on six of its concepts (two per
 category, seed 0) once per setting in GRID, as separate `unictokens demo` processes (all at once, or `--processes` at a
@@ -26,7 +27,9 @@ rows keep their start; the release trains them all), or `norms`, `StageConfig.ro
 kept within a multiple of the backbone's median word-row norm; the release caps nothing) or `mosaics`,
 `StageConfig.mosaics` (recognition items on 2x2 mosaics added to every stage; the release has none), `kept`,
 `StageConfig.kept` (stage 2 leaves the shared rows as stage 1 made them) or `pace`, `StageConfig.lr_scale` (stage 2
-trains the shared rows at a multiple of the learning rate; the release at the learning rate itself). Each value trains and scores
+trains the shared rows at a multiple of the learning rate; the release at the learning rate itself) or `init`,
+`StageConfig.inits` (stage 1 starts the shared rows from the words of the info's look sentence, then image codes; the
+release from image codes alone). Each value trains and scores
 "ours" at the tiny recipe on the held-out concepts (`--per-category`) with three training seeds, one `torchrun` of
 `--processes` processes per value, all values at once. Its rule, also fixed before any result (CHOICE_RULE): a value
 other than the release's is adopted only if its mean of the four headline scores beats the release's, paired over the
@@ -54,7 +57,8 @@ CHOICES = {"heads": ("frozen_head", ("none", "identifier", "all"), lambda s: ["-
            "norms": ("row_norm_cap", ("none", "1", "2", "4"), lambda s: [] if s == "none" else ["--row-norm-cap", s]),
            "mosaics": ("mosaics", ("none", "12", "24"), lambda s: ["--mosaics", "0" if s == "none" else s]),
            "kept": ("kept", ("none", "shared"), lambda s: [] if s == "none" else ["--kept-rows", s]),
-           "pace": ("lr_scale", ("none", "0.3", "0.1", "0.03"), lambda s: [] if s == "none" else ["--lr-scale", f"shared={s}"])}
+           "pace": ("lr_scale", ("none", "0.3", "0.1", "0.03"), lambda s: [] if s == "none" else ["--lr-scale", f"shared={s}"]),
+           "init": ("inits", ("none", "info_words"), lambda s: [] if s == "none" else ["--shared-init", s])}
 CHOICE_RULE = ("adopt a {field} other than none (the release's) only if its mean of the four headline scores beats none's, paired "
                "over (concept, seed), with the 95% bootstrap interval of the difference above zero; among several, the highest mean")
 

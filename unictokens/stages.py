@@ -13,15 +13,16 @@ from .checkpoints import atomic_dir, write_json
 from .concepts import (ConceptTokens, T2I_FORMS, attach_concepts, detach_concepts, attached, load_concepts, expand_t2i, word_embedding,
                                  code_embedding_init, kmeans, face_embedding_init, PAPER_GROUP_SIZES, GROUPS)
 from .data import UniCTokensData, MMUDataset, T2IDataset, MMUCollator, T2ICollator, CodeCache, load_image, image_transform
+from .prompting import encode_text
 from .showo import ShowO, t2i_loss, mmu_loss
 from .sampling import t2i_generate, drop_engines
 from .engine import pack_batches, batch_to, packed_losses, train_step, TrainingGraphs, CHECKPOINTING
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'learning_groups', 'learning_parameters', 'optimizer_groups',
-           'paper_stage', 'tiny_stage', 'init_rows', 'whiteout', 'perception_pictures', 'latest_checkpoint',
-           'data_hash', 'precision_of', 'train_stage', 'text_row_norm', 'cap_rows', 'plot_history', 'LossPlot',
-           'stage_plan', 'RunMismatch', 'run_record', 'record_differences', 'train', 'check_start_epochs',
+           'paper_stage', 'tiny_stage', 'look_embeddings', 'init_rows', 'whiteout', 'perception_pictures',
+           'latest_checkpoint', 'data_hash', 'precision_of', 'train_stage', 'text_row_norm', 'cap_rows', 'plot_history',
+           'LossPlot', 'stage_plan', 'RunMismatch', 'run_record', 'record_differences', 'train', 'check_start_epochs',
            'previous_concept', 'generate', 'ask']
 
 # %% ../nbs/09_stages.ipynb #2c71cbb0
@@ -43,7 +44,7 @@ class StageConfig:
     stage: int
     new_groups: dict  # groups this stage adds, with their sizes
     learn: tuple  # groups whose rows the optimizer gets
-    init: dict  # group -> initialiser ("class_word", "codes", "face_or_codes", "perception", "random")
+    init: dict  # group -> initialiser ("class_word", "codes", "face_or_codes", "perception", "random", "info_words")
     t2i_weight: float = 0.0
     mmu_weight: float = 1.0
     lr: float = 1e-3
@@ -74,6 +75,7 @@ class StageConfig:
     mosaics: int = 0  # recognition items on 2x2 mosaics added to the stage's understanding data (`data.recognition_mosaics`; 0: as the release)
     kept: tuple = ()  # groups an earlier stage made whose rows (embedding and lm_head) this stage leaves as they are; () as the release
     lr_scale: dict | None = None  # group -> a multiple of `lr` for its rows where an earlier stage made it, e.g. {"shared": 0.1} (None: every row at `lr`, as the release)
+    inits: dict | None = None  # group -> an initialiser replacing `init`'s for a group this stage makes, e.g. {"shared": "info_words"} (None: as the release)
 
 # %% ../nbs/09_stages.ipynb #52a55e2d
 def learning_groups(cfg: StageConfig  # the stage: learn and kept
@@ -139,6 +141,22 @@ def _codes_of(paths, cache: CodeCache, resolution: int) -> torch.Tensor:
     imgs = torch.stack([image_transform(load_image(Path(p)), resolution) for p in paths])
     return cache(imgs.to(next(cache.magvit.parameters()).device))
 
+def look_embeddings(model, tokenizer,
+                    info_text: str,  # the concept's info sentence, "<c> is a blue striped dog with a star."
+                    concept: str,  # its name
+                    n: int,  # rows of the group they start
+                    source="info.json"  # where the text came from (named in errors)
+                   ) -> torch.Tensor:
+    "(k, hidden) input embeddings of the look words of `<c> is LOOK.` (k < n: the rest of the group follows them)."
+    head, first = f"<{concept}> is ", info_text.split(". ")[0].strip().rstrip(".")
+    if not first.startswith(head) or first == head.strip():
+        raise ValueError(f"{source}: 'info' must begin '<{concept}> is ...' for the info_words initialiser, got {info_text!r}")
+    ids = encode_text(tokenizer, first[len(head):])
+    if len(ids) >= n:
+        raise ValueError(f"{source}: the look in 'info' ({first[len(head):]!r}) is {len(ids)} tokens, and the group has {n} rows: "
+                         f"say it in fewer than {n} tokens, or start the group from image codes ('codes')")
+    return model.showo.model.embed_tokens.weight[ids].detach().float()
+
 def init_rows(ct: ConceptTokens,  # the concept whose group starts
               group: str,  # 'identifier', 'shared', 'gen' or 'und'
               how: str,  # the initialiser (a StageConfig.init value)
@@ -154,6 +172,11 @@ def init_rows(ct: ConceptTokens,  # the concept whose group starts
     model, c, n = backbone.showo, ct.name, ct.rows.sizes[group]
     person = data.concept_categories().get(c) == "person"
     if how == "class_word": ct.init_group(group, word_embedding(model, backbone.tokenizer, ct.class_word), f"mean of {ct.class_word!r}", model)
+    elif how == "info_words":  # the look in the concept's own words first, then k-means of its image codes
+        words = look_embeddings(model, backbone.tokenizer, data.info(c).info, c, n, data.concept_dir(c) / "info.json")
+        codes = _codes_of(data.train_images(c), cache, cfg.resolution)
+        ct.init_group(group, torch.cat([words, code_embedding_init(model, codes, n - len(words), seed)]),
+                      f"{len(words)} look word rows, then k-means (k={n - len(words)}) of training image codes", model)
     elif how == "codes" or (how == "face_or_codes" and (face_embedder is None or not person)):
         codes = _codes_of(data.train_images(c), cache, cfg.resolution)
         ct.init_group(group, code_embedding_init(model, codes, n, seed), f"k-means (k={n}) of training image codes", model)
@@ -241,7 +264,10 @@ def _stage_concept(backbone, data, concept: str, cfg: StageConfig, prev: Path | 
         finally: detach_concepts(model)  # also when drawing fails: the backbone goes back as it came
         pc = res["codes"]
         log(f"stage {cfg.stage}: {len(pc)} perception pictures of {res['prompt']!r}")
-    for group, how in cfg.init.items(): init_rows(ct, group, how, backbone, data, cache, cfg, seed, face_embedder, pc)
+    unknown = sorted(set(cfg.inits or {}) - set(GROUPS))
+    if unknown: raise ValueError(f"inits: unknown group(s) {unknown}; groups are {list(GROUPS)}")
+    for group, how in {**cfg.init, **{g: h for g, h in (cfg.inits or {}).items() if g in cfg.init}}.items():
+        init_rows(ct, group, how, backbone, data, cache, cfg, seed, face_embedder, pc)
     return ct
 
 # %% ../nbs/09_stages.ipynb #37747ab9
