@@ -76,3 +76,12 @@ def test_lr_scale_reaches_the_run_record(backbone_dir, tmp_path):
     assert json.loads((out / "config.json").read_text())["stages"][0]["lr_scale"] == {"shared": 0.1}
     with pytest.raises(SystemExit):
         run(["train", "--concept", "bo", "--lr-scale", "shared=-1"])
+
+
+def test_shared_init_reaches_the_concept_file(backbone_dir, tmp_path):
+    import json
+    out = tmp_path / "words"
+    run(["train", "--concept", "bo", "--backbone", str(backbone_dir), "--stages", "1", "--epochs", "1", "--out", str(out),
+         "--shared-init", "info_words"])
+    assert json.loads((out / "config.json").read_text())["stages"][0]["inits"] == {"shared": "info_words"}
+    assert "look word rows" in json.loads((out / "stage1" / "concept.json").read_text())["initialisers"]["shared"]
