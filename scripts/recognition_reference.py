@@ -35,9 +35,8 @@ def main():
     res = math.isqrt(b.showo.config.num_vq_tokens) * b.magvit.downsample  # the resolution UnifyBench encodes at
     results, looks = [], {}
     for c in data.concepts():
-        info = json.loads((Path(root) / "concept" / "train" / c / "info.json").read_text())
-        first = info["info"].split(". ")[0].rstrip(".") + "."  # "<c> is a white child with a heart."
-        if not first.startswith(f"<{c}> is "): raise SystemExit(f"{root}/concept/train/{c}/info.json: info does not start '<{c}> is ...': {first!r}")
+        first = data.info(c).info.split(". ")[0].rstrip(".") + "."  # "<c> is a white child with a heart."
+        if not first.startswith(f"<{c}> is "): raise SystemExit(f"{data.concept_dir(c) / 'info.json'}: 'info' does not begin '<{c}> is ...': {first!r}")
         system = first.replace(f"<{c}>", tw.NAME); looks[c] = system
         items = _items(data.derive_test_data(c), "rec")
         answers = []

@@ -57,31 +57,29 @@ def test_mosaics_reach_the_run_and_the_preset_has_none(backbone_dir, tmp_path):
         run(["train", "--concept", "bo", "--mosaics", "-1"])
 
 
-def test_kept_rows_reach_the_run_record(backbone_dir, tmp_path):
+def _train_one_epoch(backbone_dir, out, *options) -> dict:
+    "Stage 1 of <bo> for one epoch with `options`; the run record's stage-1 settings."
     import json
-    for given, recorded in ((None, []), ("shared", ["shared"])):  # None: the tiny preset's own (the release's: nothing kept)
-        out = tmp_path / str(given)
-        run(["train", "--concept", "bo", "--backbone", str(backbone_dir), "--stages", "1", "--epochs", "1", "--out", str(out)]
-            + ([] if given is None else ["--kept-rows", given]))
-        assert json.loads((out / "config.json").read_text())["stages"][0]["kept"] == recorded
-    with pytest.raises(SystemExit):
-        run(["train", "--concept", "bo", "--kept-rows", "gen"])
+    run(["train", "--concept", "bo", "--backbone", str(backbone_dir), "--stages", "1", "--epochs", "1", "--out", str(out), *options])
+    return json.loads((out / "config.json").read_text())["stages"][0]
 
 
-def test_lr_scale_reaches_the_run_record(backbone_dir, tmp_path):
-    import json
-    out = tmp_path / "scaled"
-    run(["train", "--concept", "bo", "--backbone", str(backbone_dir), "--stages", "1", "--epochs", "1", "--out", str(out),
-         "--lr-scale", "shared=0.1"])
-    assert json.loads((out / "config.json").read_text())["stages"][0]["lr_scale"] == {"shared": 0.1}
+@pytest.mark.parametrize("options, field, recorded", [
+    ((), "kept", []),  # the tiny preset's own (the release's: nothing kept)
+    (("--kept-rows", "shared"), "kept", ["shared"]),
+    (("--lr-scale", "shared=0.1"), "lr_scale", {"shared": 0.1}),
+    (("--shared-init", "info_words"), "inits", {"shared": "info_words"})])
+def test_recipe_options_reach_the_run_record(backbone_dir, tmp_path, options, field, recorded):
+    assert _train_one_epoch(backbone_dir, tmp_path / "run", *options)[field] == recorded
+
+
+@pytest.mark.parametrize("bad", [("--kept-rows", "gen"), ("--lr-scale", "shared=-1"), ("--shared-init", "words")])
+def test_bad_recipe_options_are_refused(bad):
     with pytest.raises(SystemExit):
-        run(["train", "--concept", "bo", "--lr-scale", "shared=-1"])
+        run(["train", "--concept", "bo", *bad])
 
 
 def test_shared_init_reaches_the_concept_file(backbone_dir, tmp_path):
     import json
-    out = tmp_path / "words"
-    run(["train", "--concept", "bo", "--backbone", str(backbone_dir), "--stages", "1", "--epochs", "1", "--out", str(out),
-         "--shared-init", "info_words"])
-    assert json.loads((out / "config.json").read_text())["stages"][0]["inits"] == {"shared": "info_words"}
-    assert "look word rows" in json.loads((out / "stage1" / "concept.json").read_text())["initialisers"]["shared"]
+    _train_one_epoch(backbone_dir, tmp_path / "words", "--shared-init", "info_words")
+    assert "look word rows" in json.loads((tmp_path / "words" / "stage1" / "concept.json").read_text())["initialisers"]["shared"]
