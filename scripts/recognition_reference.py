@@ -21,6 +21,7 @@ def main():
     from unictokens.backbones import load_backbone, fill_placeholders
     from unictokens.bench import _items, recognition_by_kind
     from unictokens.data import UniCTokensData, load_image, image_transform
+    from unictokens.metrics import recognition_scores
     from unictokens.sampling import mmu_generate
     from unictokens import toyworld as tw
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -50,9 +51,9 @@ def main():
         results.append({"concept": c, "systems": {"told in words": {"raw": {"rec": [
             {"image": str(p), "question": q, "gold": gold, "answer": ans} for (p, q, gold), ans in zip(items, answers)]}}}})
     by_kind = recognition_by_kind(results, "told in words")
-    pos = [by_kind[k] for k in ("photo of it", "scene with it")]
-    neg = [by_kind[k] for k in ("other concept", "test hard negative", "scene without it")]
-    weighted = (sum(r for r, _ in pos) / sum(n for _, n in pos) + sum(r for r, _ in neg) / sum(n for _, n in neg)) / 2
+    per_concept = [recognition_scores(*zip(*[(x["answer"], x["gold"]) for x in r["systems"]["told in words"]["raw"]["rec"]])).weighted
+                   for r in results]  # as UnifyBench's rec_weighted: per concept, then the mean
+    weighted = sum(per_concept) / len(per_concept)
     out = {"what": __doc__.split("\n\n")[0].replace("\n", " "), "data_root": "the seed-1 toy world" if not a.data_root else str(root),
            "concepts": data.concepts(), "backbone": b.name, "recognition_by_kind": by_kind, "rec_weighted": weighted,
            "example_system": next(iter(looks.values())), "seconds": round(time.time() - t0, 1),
