@@ -68,7 +68,9 @@ def _train_one_epoch(backbone_dir, out, *options) -> dict:
     ((), "kept", []),  # the tiny preset's own (the release's: nothing kept)
     (("--kept-rows", "shared"), "kept", ["shared"]),
     (("--lr-scale", "shared=0.1"), "lr_scale", {"shared": 0.1}),
-    (("--shared-init", "info_words"), "inits", {"shared": "info_words"})])
+    (("--shared-init", "info_words"), "inits", {"shared": "info_words"}),
+    ((), "fixed_words", False),
+    (("--shared-init", "info_words", "--fixed-words"), "fixed_words", True)])
 def test_recipe_options_reach_the_run_record(backbone_dir, tmp_path, options, field, recorded):
     assert _train_one_epoch(backbone_dir, tmp_path / "run", *options)[field] == recorded
 
@@ -82,4 +84,12 @@ def test_bad_recipe_options_are_refused(bad):
 def test_shared_init_reaches_the_concept_file(backbone_dir, tmp_path):
     import json
     _train_one_epoch(backbone_dir, tmp_path / "words", "--shared-init", "info_words")
-    assert "look word rows" in json.loads((tmp_path / "words" / "stage1" / "concept.json").read_text())["initialisers"]["shared"]
+    made = json.loads((tmp_path / "words" / "stage1" / "concept.json").read_text())
+    assert "look word rows" in made["initialisers"]["shared"] and made["look_rows"]["shared"] > 0  # what --fixed-words keeps
+
+
+def test_fixed_words_without_the_words_is_refused(backbone_dir, tmp_path):
+    from unictokens.cli import CLIError
+    with pytest.raises(CLIError, match="add --shared-init info_words"):
+        run(["train", "--concept", "bo", "--backbone", str(backbone_dir), "--fixed-words", "--out", str(tmp_path / "r")])
+    assert not (tmp_path / "r").exists()  # refused before anything was written

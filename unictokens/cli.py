@@ -10,13 +10,13 @@ import torch
 
 # %% auto #0
 __all__ = ['MIN_PHOTOS', 'MIN_PHOTO_SIDE', 'CATEGORY_WORDS', 'FROZEN_HEAD', 'FROZEN_HEAD_HELP', 'T2I_FORMS_CLI', 'ROW_NORM_HELP',
-           'MOSAICS_HELP', 'KEPT_ROWS', 'KEPT_ROWS_HELP', 'SHARED_INIT_HELP', 'LR_SCALE_HELP', 'ENGINE_CHOICES',
-           'ENGINE_HELP', 'T2I_FORM_HELP', 'EXPECTED', 'tiny_backbone', 'save_images', 'cmd_tiny_generate',
-           'cmd_validate', 'cmd_toyworld', 'check_photos', 'read_facts', 'new_concept', 'cmd_concept_new',
-           'cmd_pretrain_toy', 'CLIError', 'positive_int', 'positive_float', 'count_int', 'lr_scales', 'seed_int',
-           'stage_list', 'check_device', 'check_engine', 'writable_dir', 'concept_folders', 'check_prompt',
-           'weights_dtype', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval', 'build_parser', 'run',
-           'main']
+           'MOSAICS_HELP', 'KEPT_ROWS', 'KEPT_ROWS_HELP', 'SHARED_INIT_HELP', 'FIXED_WORDS_HELP', 'LR_SCALE_HELP',
+           'ENGINE_CHOICES', 'ENGINE_HELP', 'T2I_FORM_HELP', 'EXPECTED', 'tiny_backbone', 'save_images',
+           'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'check_photos', 'read_facts', 'new_concept',
+           'cmd_concept_new', 'cmd_pretrain_toy', 'CLIError', 'positive_int', 'positive_float', 'count_int',
+           'lr_scales', 'seed_int', 'stage_list', 'check_device', 'check_engine', 'writable_dir', 'concept_folders',
+           'check_prompt', 'weights_dtype', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval',
+           'build_parser', 'run', 'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -303,6 +303,8 @@ KEPT_ROWS_HELP = ("groups an earlier stage made that later stages leave as they 
                   "draws with the shared rows stage 1 learnt by understanding; StageConfig.kept)")
 SHARED_INIT_HELP = ("how stage 1 starts the shared rows: codes (k-means of the photos' image codes, as the release) or info_words "
                     "(the look in info.json's '<c> is ...' sentence, its words' embeddings first, then k-means of the codes; StageConfig.inits)")
+FIXED_WORDS_HELP = ("keep the look-word rows --shared-init info_words starts at their words' embeddings in every stage, while the "
+                     "code rows after them learn (default: off, as the release; StageConfig.fixed_words)")
 LR_SCALE_HELP = ("a multiple of the learning rate for the rows of groups an earlier stage made, as GROUP=X[,GROUP=X]: shared=0.1 "
                  "trains the shared rows in stage 2 at a tenth of the pace (groups: identifier, shared, gen, und; default: every row "
                  "at the learning rate, as the release; StageConfig.lr_scale)")
@@ -455,6 +457,12 @@ def _train_many(a, stages: tuple, over: dict) -> list:
                                 f"the others are trained; fix what is named and run the same command again")
     return [out / c / system for c in done]
 
+def _fixed_words(a: argparse.Namespace, stages: tuple) -> bool:
+    "--fixed-words, refused where stage 1 runs without --shared-init info_words (the rows it keeps would not exist)."
+    if 1 in stages and a.shared_init != "info_words":
+        raise CLIError("--fixed-words keeps the look-word rows that --shared-init info_words starts in stage 1: add --shared-init info_words")
+    return True
+
 def cmd_train(a: argparse.Namespace  # parsed arguments of unictokens train
              ) -> Path | list:
     "Train a concept (or several) through the stages; prints the final concept folder last."
@@ -471,6 +479,7 @@ def cmd_train(a: argparse.Namespace  # parsed arguments of unictokens train
     if a.kept_rows: over["kept"] = KEPT_ROWS[a.kept_rows]
     if a.lr_scale: over["lr_scale"] = a.lr_scale
     if a.shared_init: over["inits"] = None if a.shared_init == "codes" else {"shared": a.shared_init}
+    if a.fixed_words: over["fixed_words"] = _fixed_words(a, stages)
     if a.concepts: return _train_many(a, stages, over)
     if a.data_root:  # the data is checked before the backbone loads; a broken dataset trains nothing and writes nothing
         data = UniCTokensData(a.data_root)
@@ -526,7 +535,7 @@ def cmd_demo(a: argparse.Namespace  # parsed arguments of unictokens demo
     if unknown: raise CLIError(f"--ablations: unknown {unknown}; choose from {', '.join(ABLATIONS)}, or all, or none")
     agg = run_bench(a.out, a.data_root, a.concepts, a.backbone, a.device, abl, not a.no_baselines, a.judge, "tiny", _bench_cfg(a),
                     seeds, log=lambda m: print(m, flush=True),
-                    train_kw={k: v for k, v in (("epochs", a.epochs), ("lr", a.lr), ("frozen_head", FROZEN_HEAD.get(a.frozen_head)), ("t2i_form", a.t2i_form), ("row_norm_cap", a.row_norm_cap), ("mosaics", a.mosaics), ("kept", KEPT_ROWS.get(a.kept_rows)), ("lr_scale", a.lr_scale), ("inits", a.shared_init and a.shared_init != "codes" and {"shared": a.shared_init} or None)) if v is not None} or None)
+                    train_kw={k: v for k, v in (("epochs", a.epochs), ("lr", a.lr), ("frozen_head", FROZEN_HEAD.get(a.frozen_head)), ("t2i_form", a.t2i_form), ("row_norm_cap", a.row_norm_cap), ("mosaics", a.mosaics), ("kept", KEPT_ROWS.get(a.kept_rows)), ("lr_scale", a.lr_scale), ("inits", a.shared_init and a.shared_init != "codes" and {"shared": a.shared_init} or None), ("fixed_words", a.fixed_words and _fixed_words(a, (1,)) or None)) if v is not None} or None)
     if agg is not None: print(Path(a.out) / "report.md")  # the main process (the only one without a launcher)
     from unictokens.bench import coordinator, gathered_failures
     failures = gathered_failures(Path(a.out)) if coordinator().is_main_process else []
@@ -669,6 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--kept-rows", default=None, choices=list(KEPT_ROWS), help=KEPT_ROWS_HELP)
     tr.add_argument("--lr-scale", type=lr_scales, default=None, metavar="GROUP=X[,GROUP=X]", help=LR_SCALE_HELP)
     tr.add_argument("--shared-init", default=None, choices=("codes", "info_words"), help=SHARED_INIT_HELP)
+    tr.add_argument("--fixed-words", action="store_true", help=FIXED_WORDS_HELP)
     tr.set_defaults(func=cmd_train)
     ge = sub.add_parser("generate", help="draw a prompt that mentions concepts")
     ge.add_argument("prompt"); ge.add_argument("--concept", action="append", required=True, help="a concept folder (repeatable)")
@@ -706,6 +716,7 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--kept-rows", default=None, choices=list(KEPT_ROWS), help=KEPT_ROWS_HELP)
     de.add_argument("--lr-scale", type=lr_scales, default=None, metavar="GROUP=X[,GROUP=X]", help=LR_SCALE_HELP)
     de.add_argument("--shared-init", default=None, choices=("codes", "info_words"), help=SHARED_INIT_HELP)
+    de.add_argument("--fixed-words", action="store_true", help=FIXED_WORDS_HELP)
     de.add_argument("--seeds", default="0", help="training seeds, e.g. 0,1,2: each concept is trained and scored once per seed")
     bench_args(de); de.set_defaults(func=cmd_demo)
     ev = sub.add_parser("eval", help="UnifyBench: score concept files and write report.md, report.html, scores.json")

@@ -367,7 +367,7 @@ def load(cls: ConceptTokens, concept_dir,  # a folder written by save
     expected = {**{k: tuple(v.shape) for k, v in rows.state_dict().items()}, **lora_shapes}
     sd = read_safetensors(d / TENSORS_FILE, expected, what=f"the groups of {MANIFEST_FILE}")
     rows.load_state_dict({k: v for k, v in sd.items() if not k.startswith("lora.")})
-    meta = {k: m[k] for k in ("stage", "backbone", "initialisers", "training", "data_hash", "lora", "t2i_form") if m.get(k) is not None}
+    meta = {k: m[k] for k in ("stage", "backbone", "initialisers", "training", "data_hash", "lora", "t2i_form", "look_rows") if m.get(k) is not None}
     meta["_lora_tensors"] = {k[5:]: v for k, v in sd.items() if k.startswith("lora.")}
     if not meta["_lora_tensors"]: del meta["_lora_tensors"]
     ct = cls(m["name"], m["class"], rows, m["token_format"], meta)

@@ -20,7 +20,7 @@ from .engine import pack_batches, batch_to, packed_losses, train_step, TrainingG
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'learning_groups', 'learning_parameters', 'optimizer_groups',
-           'paper_stage', 'tiny_stage', 'look_embeddings', 'init_rows', 'whiteout', 'perception_pictures',
+           'fixed_rows', 'paper_stage', 'tiny_stage', 'look_embeddings', 'init_rows', 'whiteout', 'perception_pictures',
            'latest_checkpoint', 'data_hash', 'precision_of', 'train_stage', 'text_row_norm', 'cap_rows', 'plot_history',
            'LossPlot', 'stage_plan', 'RunMismatch', 'run_record', 'record_differences', 'train', 'check_start_epochs',
            'previous_concept', 'generate', 'ask']
@@ -76,6 +76,7 @@ class StageConfig:
     kept: tuple = ()  # groups an earlier stage made whose rows (embedding and lm_head) this stage leaves as they are; () as the release
     lr_scale: dict | None = None  # group -> a multiple of `lr` for its rows where an earlier stage made it, e.g. {"shared": 0.1} (None: every row at `lr`, as the release)
     inits: dict | None = None  # group -> an initialiser replacing `init`'s for a group this stage makes, e.g. {"shared": "info_words"} (None: as the release)
+    fixed_words: bool = False  # the look-word rows `info_words` started (concept.json's look_rows) keep their words' embeddings in this stage (False: as the release)
 
 # %% ../nbs/09_stages.ipynb #52a55e2d
 def learning_groups(cfg: StageConfig  # the stage: learn and kept
@@ -108,6 +109,17 @@ def optimizer_groups(ct: ConceptTokens,  # the concept being trained
         for p in ct.parameters_of([g]):
             if id(p) in learning: by.setdefault(1.0 if g in cfg.new_groups else float(scale.get(g, 1.0)), []).append(p)
     return [{"params": ps, "lr": cfg.lr * s} for s, ps in by.items()]
+
+def fixed_rows(ct: ConceptTokens,  # the concept being trained
+               cfg: StageConfig  # the stage: fixed_words, with what learning_groups reads
+              ) -> list:
+    "`(embedding rows, their values now)` for the look-word rows `cfg.fixed_words` keeps in the groups this stage learns."
+    if not cfg.fixed_words: return []
+    look = ct.meta.get("look_rows") or {}
+    if not look: raise ValueError(f"fixed_words keeps the look-word rows the info_words initialiser starts, and <{ct.name}>'s rows have "
+                                  f"none (initialisers: {ct.meta.get('initialisers')}): start the shared group with inits="
+                                  "{'shared': 'info_words'} (--shared-init info_words)")
+    return [(ct.rows.embed[g], ct.rows.embed[g][:k].detach().clone()) for g, k in look.items() if g in learning_groups(cfg)]
 
 # %% ../nbs/09_stages.ipynb #925d7093
 _PAPER = {1: dict(new_groups={"identifier": 1, "shared": 16}, learn=("identifier", "shared"),
@@ -177,6 +189,7 @@ def init_rows(ct: ConceptTokens,  # the concept whose group starts
         codes = _codes_of(data.train_images(c), cache, cfg.resolution)
         ct.init_group(group, torch.cat([words, code_embedding_init(model, codes, n - len(words), seed)]),
                       f"{len(words)} look word rows, then k-means (k={n - len(words)}) of training image codes", model)
+        ct.meta.setdefault("look_rows", {})[group] = len(words)  # which rows are words: what `fixed_words` keeps
     elif how == "codes" or (how == "face_or_codes" and (face_embedder is None or not person)):
         codes = _codes_of(data.train_images(c), cache, cfg.resolution)
         ct.init_group(group, code_embedding_init(model, codes, n, seed), f"k-means (k={n}) of training image codes", model)
@@ -323,7 +336,7 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
     pr = attach_concepts(model, backbone.tokenizer, [ct])
     precision = precision_of(cfg, dev)
     try:
-        params = learning_parameters(ct, cfg)
+        params, fixed = learning_parameters(ct, cfg), fixed_rows(ct, cfg)
         for p in params: p.requires_grad_(True)
         # on a GPU, with weights in bf16 (no autocast, no loss scaler), each step is replayed as a CUDA graph, its
         # qk-LayerNorms compiled where triton is there to compile them (`03a_engine`: a fifth off the step, for seconds
@@ -339,7 +352,7 @@ def train_stage(backbone, data: UniCTokensData, concept: str, cfg: StageConfig, 
         weights = {k: w for k, w in (("mmu", cfg.mmu_weight), ("t2i", cfg.t2i_weight)) if w and (k == "mmu" or len(t2i_ds))}
         graphs = TrainingGraphs(model, opt, weights, cfg.grad_checkpointing, compiled=_qk_compiling()) if graphed else None
         for epoch in range(start, cfg.epochs):
-            try: _epoch(model, pr, ct, cfg, mmu_ds, t2i_ds, cache, opt, scaler, precision, epoch, seed, history, callback, weights, graphs)
+            try: _epoch(model, pr, ct, cfg, mmu_ds, t2i_ds, cache, opt, scaler, precision, epoch, seed, history, callback, weights, graphs, fixed)
             except torch.cuda.OutOfMemoryError as e: raise RuntimeError(_oom_message(cfg, epoch, ck_root, dev)) from e
             ep = [r for r in history if r["stage"] == cfg.stage and r["epoch"] == epoch + 1]  # this epoch's steps
             mean = lambda k: sum(r[k] for r in ep) / len(ep)
@@ -372,7 +385,7 @@ def cap_rows(rows: list,  # embedding row tensors (n, hidden)
     for r in rows: r.mul_((cap / r.norm(dim=1, keepdim=True).clamp(min=1e-12)).clamp(max=1.0))
 
 def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, precision: str, epoch: int, seed: int,
-           history: list, callback, weights: dict, graphs=None):
+           history: list, callback, weights: dict, graphs=None, fixed=()):
     "One epoch over the understanding data, with generation batches in step when the t2i weight is set."
     g = torch.Generator().manual_seed(_seed(seed, cfg.stage, epoch))
     mmu_ds.set_epoch(epoch); t2i_ds.set_epoch(epoch)
@@ -394,6 +407,8 @@ def _epoch(model, pr, ct, cfg: StageConfig, mmu_ds, t2i_ds, cache, opt, scaler, 
         if graphs: loss, parts = graphs(nxt)  # one replay of the captured step
         else: loss, parts = train_step(model, batch_to(nxt, dev), weights, opt, scaler, precision, cfg.grad_checkpointing)
         if cap: cap_rows(rows, cap)
+        with torch.no_grad():
+            for r, v in fixed: r[:len(v)].copy_(v)  # the look-word rows back where they were: the step moved them (Adam, weight decay)
         if i + 1 < n_steps: nxt = batch(i + 1)  # made while the GPU works on this step: nothing above read a value back
         history.append({"stage": cfg.stage, "epoch": epoch + 1, "step": len(history) + 1, "loss": loss.item(),
                         **{k: v.item() for k, v in parts.items()}})
