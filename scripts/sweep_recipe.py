@@ -71,6 +71,11 @@ CHOICE_RULE = ("adopt a {field} other than none (the release's) only if its mean
                "over (concept, seed), with the 95% bootstrap interval of the difference above zero; among several, the highest mean")
 
 
+def _unscored(result: dict) -> list:
+    "The notes of a pair's result.json whose part was not scored (a GPU that ran out of memory, say): such a pair is not done."
+    return [n for n in result["systems"]["ours"].get("notes", []) if "not scored" in n]
+
+
 def _launch(cmd: list, log: Path, threads: int) -> subprocess.Popen:
     "One torchrun in its own process group, its CPU threads per process set (several launches share the machine's cores)."
     return subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
@@ -104,6 +109,7 @@ def choice(a):
             for m in tar.getmembers():
                 parts = m.name.split("/")  # SETTING/concepts/seed_S/CONCEPT/result.json
                 if m.isfile() and len(parts) == 5 and parts[1] == "concepts" and parts[4] == "result.json":
+                    if _unscored(json.loads(tar.extractfile(m).read())): continue  # run again: a part of it was not scored
                     tar.extract(m, out / "earlier"); done.add((parts[0], parts[3], int(parts[2][5:])))
     jobs = {}  # (setting, seed or None) -> (concepts, seeds)
     for h in settings:
@@ -158,6 +164,9 @@ def merge_choice(a):
     info = json.loads(files.get("choice.json") or files["heads.json"])  # heads.json: archives of the first (heads) sweep
     sweep = info.get("sweep", "heads")
     results = {h: [json.loads(v) for k, v in sorted(files.items()) if k.startswith(f"{h}/") and k.endswith("result.json")] for h in info["settings"]}
+    unscored = {f"{h} {r['concept']} seed {r['seed']}": _unscored(r)[0][:80] for h, rs in results.items() for r in rs if _unscored(r)}
+    if unscored: sys.exit(f"{a.archive}: {len(unscored)} pairs have parts not scored, and a choice needs every part of every pair "
+                          f"(run the same choice again with --resume {a.archive}): " + "; ".join(f"{k}: {v}" for k, v in list(unscored.items())[:5]))
     headline = lambda rs: understanding_values(rs, "ours", HEADLINE)  # {concept: [mean of the four headline scores per seed]}
     rows, base = {}, headline(results["none"])
     for h, rs in results.items():
