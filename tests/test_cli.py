@@ -69,8 +69,8 @@ def _train_one_epoch(backbone_dir, out, *options) -> dict:
     (("--kept-rows", "shared"), "kept", ["shared"]),
     (("--lr-scale", "shared=0.1"), "lr_scale", {"shared": 0.1}),
     (("--shared-init", "info_words"), "inits", {"shared": "info_words"}),
-    ((), "fixed_words", False),
-    (("--shared-init", "info_words", "--fixed-words"), "fixed_words", True)])
+    ((), "fixed_words", True),  # the tiny preset keeps the look-word rows (chosen on two held-out worlds)
+    (("--shared-init", "codes", "--no-fixed-words"), "fixed_words", False)])
 def test_recipe_options_reach_the_run_record(backbone_dir, tmp_path, options, field, recorded):
     assert _train_one_epoch(backbone_dir, tmp_path / "run", *options)[field] == recorded
 
@@ -88,8 +88,12 @@ def test_shared_init_reaches_the_concept_file(backbone_dir, tmp_path):
     assert "look word rows" in made["initialisers"]["shared"] and made["look_rows"]["shared"] > 0  # what --fixed-words keeps
 
 
-def test_fixed_words_without_the_words_is_refused(backbone_dir, tmp_path):
+@pytest.mark.parametrize("options, message", [
+    (("--shared-init", "codes"), "add --no-fixed-words"),  # the tiny preset keeps word rows that codes would not start
+    (("--shared-init", "codes", "--fixed-words"), "add --shared-init info_words"),
+    (("--preset", "paper", "--fixed-words"), "add --shared-init info_words")])
+def test_fixed_words_without_the_words_is_refused(backbone_dir, tmp_path, options, message):
     from unictokens.cli import CLIError
-    with pytest.raises(CLIError, match="add --shared-init info_words"):
-        run(["train", "--concept", "bo", "--backbone", str(backbone_dir), "--fixed-words", "--out", str(tmp_path / "r")])
+    with pytest.raises(CLIError, match=message):
+        run(["train", "--concept", "bo", "--backbone", str(backbone_dir), *options, "--out", str(tmp_path / "r")])
     assert not (tmp_path / "r").exists()  # refused before anything was written

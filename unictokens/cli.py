@@ -302,9 +302,11 @@ KEPT_ROWS = {"none": (), "shared": ("shared",)}  # --kept-rows: StageConfig.kept
 KEPT_ROWS_HELP = ("groups an earlier stage made that later stages leave as they are: none (as the release) or shared (stage 2 "
                   "draws with the shared rows stage 1 learnt by understanding; StageConfig.kept)")
 SHARED_INIT_HELP = ("how stage 1 starts the shared rows: codes (k-means of the photos' image codes, as the release) or info_words "
-                    "(the look in info.json's '<c> is ...' sentence, its words' embeddings first, then k-means of the codes; StageConfig.inits)")
-FIXED_WORDS_HELP = ("keep the look-word rows --shared-init info_words starts at their words' embeddings in every stage, while the "
-                     "code rows after them learn (default: off, as the release; StageConfig.fixed_words)")
+                    "(the look in info.json's '<c> is ...' sentence, its words' embeddings first, then k-means of the codes); default: "
+                    "the preset's (tiny: info_words, paper: codes; StageConfig.inits)")
+FIXED_WORDS_HELP = ("--fixed-words: the look-word rows that info_words starts keep their words' embeddings in every stage while "
+                    "the code rows after them learn; --no-fixed-words: every row learns, as the release (default: the preset's: "
+                    "tiny keeps them, chosen on two held-out worlds; paper does not; StageConfig.fixed_words)")
 LR_SCALE_HELP = ("a multiple of the learning rate for the rows of groups an earlier stage made, as GROUP=X[,GROUP=X]: shared=0.1 "
                  "trains the shared rows in stage 2 at a tenth of the pace (groups: identifier, shared, gen, und; default: every row "
                  "at the learning rate, as the release; StageConfig.lr_scale)")
@@ -457,11 +459,17 @@ def _train_many(a, stages: tuple, over: dict) -> list:
                                 f"the others are trained; fix what is named and run the same command again")
     return [out / c / system for c in done]
 
-def _fixed_words(a: argparse.Namespace, stages: tuple) -> bool:
-    "--fixed-words, refused where stage 1 runs without --shared-init info_words (the rows it keeps would not exist)."
-    if 1 in stages and a.shared_init != "info_words":
-        raise CLIError("--fixed-words keeps the look-word rows that --shared-init info_words starts in stage 1: add --shared-init info_words")
-    return True
+def _fixed_words(a: argparse.Namespace, stages: tuple, preset: str) -> bool | None:
+    "--fixed-words / --no-fixed-words (None: the preset's), refused where stage 1 would start no look-word rows to keep."
+    from unictokens.stages import tiny_stage, paper_stage
+    first = (tiny_stage if preset == "tiny" else paper_stage)(1)
+    keep = first.fixed_words if a.fixed_words is None else a.fixed_words
+    init = a.shared_init or (first.inits or {}).get("shared", first.init["shared"])
+    if keep and 1 in stages and init != "info_words":
+        raise CLIError("--shared-init codes: the tiny recipe keeps the look-word rows that info_words starts; add --no-fixed-words "
+                       "to train every row from the codes, as the release" if a.fixed_words is None else
+                       "--fixed-words keeps the look-word rows that --shared-init info_words starts in stage 1: add --shared-init info_words")
+    return a.fixed_words
 
 def cmd_train(a: argparse.Namespace  # parsed arguments of unictokens train
              ) -> Path | list:
@@ -479,7 +487,7 @@ def cmd_train(a: argparse.Namespace  # parsed arguments of unictokens train
     if a.kept_rows: over["kept"] = KEPT_ROWS[a.kept_rows]
     if a.lr_scale: over["lr_scale"] = a.lr_scale
     if a.shared_init: over["inits"] = None if a.shared_init == "codes" else {"shared": a.shared_init}
-    if a.fixed_words: over["fixed_words"] = _fixed_words(a, stages)
+    if _fixed_words(a, stages, a.preset) is not None: over["fixed_words"] = a.fixed_words
     if a.concepts: return _train_many(a, stages, over)
     if a.data_root:  # the data is checked before the backbone loads; a broken dataset trains nothing and writes nothing
         data = UniCTokensData(a.data_root)
@@ -535,7 +543,7 @@ def cmd_demo(a: argparse.Namespace  # parsed arguments of unictokens demo
     if unknown: raise CLIError(f"--ablations: unknown {unknown}; choose from {', '.join(ABLATIONS)}, or all, or none")
     agg = run_bench(a.out, a.data_root, a.concepts, a.backbone, a.device, abl, not a.no_baselines, a.judge, "tiny", _bench_cfg(a),
                     seeds, log=lambda m: print(m, flush=True),
-                    train_kw={k: v for k, v in (("epochs", a.epochs), ("lr", a.lr), ("frozen_head", FROZEN_HEAD.get(a.frozen_head)), ("t2i_form", a.t2i_form), ("row_norm_cap", a.row_norm_cap), ("mosaics", a.mosaics), ("kept", KEPT_ROWS.get(a.kept_rows)), ("lr_scale", a.lr_scale), ("inits", a.shared_init and a.shared_init != "codes" and {"shared": a.shared_init} or None), ("fixed_words", a.fixed_words and _fixed_words(a, (1,)) or None)) if v is not None} or None)
+                    train_kw={k: v for k, v in (("epochs", a.epochs), ("lr", a.lr), ("frozen_head", FROZEN_HEAD.get(a.frozen_head)), ("t2i_form", a.t2i_form), ("row_norm_cap", a.row_norm_cap), ("mosaics", a.mosaics), ("kept", KEPT_ROWS.get(a.kept_rows)), ("lr_scale", a.lr_scale), ("inits", a.shared_init and a.shared_init != "codes" and {"shared": a.shared_init} or None), ("fixed_words", _fixed_words(a, (1,), "tiny"))) if v is not None} or None)
     if agg is not None: print(Path(a.out) / "report.md")  # the main process (the only one without a launcher)
     from unictokens.bench import coordinator, gathered_failures
     failures = gathered_failures(Path(a.out)) if coordinator().is_main_process else []
@@ -678,7 +686,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--kept-rows", default=None, choices=list(KEPT_ROWS), help=KEPT_ROWS_HELP)
     tr.add_argument("--lr-scale", type=lr_scales, default=None, metavar="GROUP=X[,GROUP=X]", help=LR_SCALE_HELP)
     tr.add_argument("--shared-init", default=None, choices=("codes", "info_words"), help=SHARED_INIT_HELP)
-    tr.add_argument("--fixed-words", action="store_true", help=FIXED_WORDS_HELP)
+    tr.add_argument("--fixed-words", action=argparse.BooleanOptionalAction, default=None, help=FIXED_WORDS_HELP)
     tr.set_defaults(func=cmd_train)
     ge = sub.add_parser("generate", help="draw a prompt that mentions concepts")
     ge.add_argument("prompt"); ge.add_argument("--concept", action="append", required=True, help="a concept folder (repeatable)")
@@ -716,7 +724,7 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--kept-rows", default=None, choices=list(KEPT_ROWS), help=KEPT_ROWS_HELP)
     de.add_argument("--lr-scale", type=lr_scales, default=None, metavar="GROUP=X[,GROUP=X]", help=LR_SCALE_HELP)
     de.add_argument("--shared-init", default=None, choices=("codes", "info_words"), help=SHARED_INIT_HELP)
-    de.add_argument("--fixed-words", action="store_true", help=FIXED_WORDS_HELP)
+    de.add_argument("--fixed-words", action=argparse.BooleanOptionalAction, default=None, help=FIXED_WORDS_HELP)
     de.add_argument("--seeds", default="0", help="training seeds, e.g. 0,1,2: each concept is trained and scored once per seed")
     bench_args(de); de.set_defaults(func=cmd_demo)
     ev = sub.add_parser("eval", help="UnifyBench: score concept files and write report.md, report.html, scores.json")

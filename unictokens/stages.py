@@ -140,13 +140,15 @@ def paper_stage(stage: int  # 1, 2 or 3
 
 def tiny_stage(stage: int  # 1, 2 or 3
               ) -> StageConfig:
-    "The recipe shrunk for the toy world on a CPU (epochs, learning rate and the identifier's kept head row chosen on held-out concepts: `results/sweep`)."
+    "The recipe shrunk for the toy world on a CPU (epochs, learning rate, the identifier's kept head row and the kept look-word rows chosen on held-out concepts: `results/sweep`)."
     cfg = paper_stage(stage)
     per = cfg.perception and replace(cfg.perception, n_images=4, steps=8, guidance=2.0, keep_steps=(2, 6), picture_step=6)
     return replace(cfg, epochs=3, save_every=1, mmu_batch=8, t2i_batch=4, resolution=64, lr=3e-2, perception=per,
                    start_epoch=None, mmu_data_stage=None, t2i_images="all", cond_dropout=0.0, random_crop=False, flip=False,
                    resize_scale=1.0, flip_prob=0.5,  # the toy world's tiny recipe keeps its own data choices
-                   frozen_head=("identifier",))  # a departure from the release, chosen on held-out concepts (results/sweep/heads.json)
+                   frozen_head=("identifier",),  # a departure from the release, chosen on held-out concepts (results/sweep/heads.json)
+                   # another: the shared rows start from the look's words, which stay (results/sweep/words.json, words_world2.json)
+                   inits={"shared": "info_words"} if stage == 1 else None, fixed_words=True)
 
 # %% ../nbs/09_stages.ipynb #11191435
 def _codes_of(paths, cache: CodeCache, resolution: int) -> torch.Tensor:
@@ -463,14 +465,15 @@ def stage_plan(stages=(1, 2, 3),  # which stages to run
     if ablation not in (None, *ABLATIONS): raise ValueError(f"unknown ablation {ablation!r}; one of {sorted(ABLATIONS)}")
     if preset not in ("tiny", "paper"): raise ValueError(f"preset must be 'tiny' or 'paper', got {preset!r}")
     make = tiny_stage if preset == "tiny" else paper_stage
-    fresh2 = lambda c: replace(c, fresh=True, new_groups={"identifier": 1, "shared": 16, **c.new_groups},
-                               init={"identifier": "class_word", "shared": "codes", **c.init})
+    first = make(1)  # a stage that starts a new concept starts its <c> and shared rows as stage 1 does
+    fresh2 = lambda c: replace(c, fresh=True, new_groups={**first.new_groups, **c.new_groups}, init={**first.init, **c.init},
+                               inits={**(first.inits or {}), **(c.inits or {})} or None)
     if ablation == "skip_stage1": return [("", fresh2(make(2))), ("", make(3))]
     if ablation == "skip_stage3": return [("", make(s)) for s in stages if s != 3]
     if ablation == "separate":
         return [("und", make(1)), ("gen", replace(fresh2(make(2)), mmu_weight=0.0, t2i_weight=1.0))]
     plan = [("", make(s)) for s in stages]
-    if ablation == "no_init": plan = [(d, replace(c, init={g: "random" for g in c.init})) for d, c in plan]
+    if ablation == "no_init": plan = [(d, replace(c, init={g: "random" for g in c.init}, inits=None, fixed_words=False)) for d, c in plan]
     return plan
 
 class RunMismatch(ValueError):
