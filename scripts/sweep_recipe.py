@@ -15,6 +15,8 @@ never the seed-0 world whose test files UnifyBench reports. Numbers, not a test.
     python scripts/sweep_recipe.py choice init --out out/init --pack $OUT/init.tgz --per-category 10 --processes 18  # shared rows from the look's words
     python scripts/sweep_recipe.py choice words --out out/words --pack $OUT/words.tgz --per-category 10 --processes 12  # ... kept as words
     python scripts/sweep_recipe.py choice words --world-seed 2 --out out/words2 --pack $OUT/words2.tgz --per-category 10 --processes 12
+    python scripts/sweep_recipe.py choice mosaics_words --out out/mw --pack $OUT/mw.tgz --per-category 10 --processes 9   # both worlds at
+    python scripts/sweep_recipe.py choice mosaics_words --world-seed 2 --out out/mw2 --pack $OUT/mw2.tgz --per-category 10 --processes 9  # once: 36 fit
 
 `run` makes the seed-1 world, then trains and scores "ours" (no ablations, no baselines) on six of its concepts (two per
 category, seed 0) once per setting in GRID, as separate `unictokens demo` processes (all at once, or `--processes` at a
@@ -50,6 +52,11 @@ setting that passed one held-out sweep and failed the next has happened here: mo
 (+0.059 [+0.032, +0.087] and +0.035 [+0.010, +0.062]), and the tiny preset now keeps the look-word rows. Every choice
 above it was asked of the preset as it was then (shared rows from codes, all rows learning); its `none` setting is now
 the preset with the look-word rows kept, so a choice asked again is asked on top of them.
+
+`mosaics_words` asks the mosaics again on top of the kept words: with them the answers turned cautious (scenes with
+the concept found less often, other concepts turned down more often), the trade the mosaics move the other way. Its
+rule, written here before it ran, is the words question's: 12 mosaics a stage are adopted only if they pass
+CHOICE_RULE on the seed-1 world and on the seed-2 world, each on its own, both asked at once.
 """
 import argparse, io, json, os, subprocess, sys, tarfile, time
 from pathlib import Path
@@ -69,6 +76,8 @@ CHOICES = {"heads": ("frozen_head", ("none", "identifier", "all"), lambda s: ["-
            "kept": ("kept", ("none", "shared"), lambda s: [] if s == "none" else ["--kept-rows", s]),
            "pace": ("lr_scale", ("none", "0.3", "0.1", "0.03"), lambda s: [] if s == "none" else ["--lr-scale", f"shared={s}"]),
            "init": ("inits", ("none", "info_words"), lambda s: [] if s == "none" else ["--shared-init", s]),
+           # the mosaics asked again on top of the kept look-word rows (the preset since the words sweep)
+           "mosaics_words": ("mosaics", ("none", "12"), lambda s: ["--mosaics", "0" if s == "none" else s]),
            # written out both ways since the tiny preset adopted "fixed" (before, none was the preset as it was: codes, no word rows)
            "words": ("fixed_words", ("none", "fixed"), lambda s: ["--shared-init", "codes", "--no-fixed-words"] if s == "none"
                      else ["--shared-init", "info_words", "--fixed-words"])}
