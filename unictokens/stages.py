@@ -164,11 +164,12 @@ def look_embeddings(model, tokenizer,
     "(k, hidden) input embeddings of the look words of `<c> is LOOK.` (k < n: the rest of the group follows them)."
     head, first = f"<{concept}> is ", info_text.split(". ")[0].strip().rstrip(".")
     if not first.startswith(head) or first == head.strip():
-        raise ValueError(f"{source}: 'info' must begin '<{concept}> is ...' for the info_words initialiser, got {info_text!r}")
+        raise ValueError(f"{source}: 'info' must begin '<{concept}> is ...' for the info_words initialiser (the tiny recipe's), got {info_text!r}; "
+                         "write it so, or start the shared rows from image codes (--shared-init codes --no-fixed-words)")
     ids = encode_text(tokenizer, first[len(head):])
     if len(ids) >= n:
         raise ValueError(f"{source}: the look in 'info' ({first[len(head):]!r}) is {len(ids)} tokens, and the group has {n} rows: "
-                         f"say it in fewer than {n} tokens, or start the group from image codes ('codes')")
+                         f"say it in fewer than {n} tokens, or start the group from image codes (--shared-init codes --no-fixed-words)")
     return model.showo.model.embed_tokens.weight[ids].detach().float()
 
 def init_rows(ct: ConceptTokens,  # the concept whose group starts
@@ -459,12 +460,13 @@ ABLATIONS = {
 
 def stage_plan(stages=(1, 2, 3),  # which stages to run
                preset: str = "tiny",  # 'tiny' or 'paper'
-               ablation: str | None = None  # one of ABLATIONS, or None for ours
+               ablation: str | None = None,  # one of ABLATIONS, or None for ours
+               **overrides  # StageConfig fields for every stage, applied before the ablation (which keeps what defines it)
               ) -> list:
     "`[(subfolder, StageConfig), ...]` in training order for the recipe `preset` with an optional ablation."
     if ablation not in (None, *ABLATIONS): raise ValueError(f"unknown ablation {ablation!r}; one of {sorted(ABLATIONS)}")
     if preset not in ("tiny", "paper"): raise ValueError(f"preset must be 'tiny' or 'paper', got {preset!r}")
-    make = tiny_stage if preset == "tiny" else paper_stage
+    make = lambda s: replace((tiny_stage if preset == "tiny" else paper_stage)(s), **overrides)
     first = make(1)  # a stage that starts a new concept starts its <c> and shared rows as stage 1 does
     fresh2 = lambda c: replace(c, fresh=True, new_groups={**first.new_groups, **c.new_groups}, init={**first.init, **c.init},
                                inits={**(first.inits or {}), **(c.inits or {})} or None)
@@ -473,7 +475,8 @@ def stage_plan(stages=(1, 2, 3),  # which stages to run
     if ablation == "separate":
         return [("und", make(1)), ("gen", replace(fresh2(make(2)), mmu_weight=0.0, t2i_weight=1.0))]
     plan = [("", make(s)) for s in stages]
-    if ablation == "no_init": plan = [(d, replace(c, init={g: "random" for g in c.init}, inits=None, fixed_words=False)) for d, c in plan]
+    if ablation == "no_init":  # random rows, whatever the recipe or the overrides start them from
+        plan = [(d, replace(c, init={g: "random" for g in c.init}, inits=None, fixed_words=False)) for d, c in plan]
     return plan
 
 class RunMismatch(ValueError):
@@ -538,7 +541,7 @@ def train(concept: str, data_root=None, backbone=None, stages=(1, 2, 3), out_dir
     from unictokens.data import DataError
     out = Path(out_dir or f"runs/{concept}")
     if not (isinstance(seed, int) and 0 <= seed < 2 ** 63): raise ValueError(f"seed must be an integer in [0, 2**63), got {seed!r}")
-    plan = [(sub, replace(c, **overrides)) for sub, c in stage_plan(stages, preset, ablation)]
+    plan = stage_plan(stages, preset, ablation, **overrides)
     bad = [f"stage {c.stage}: {c.epochs}" for _, c in plan if not (isinstance(c.epochs, int) and c.epochs >= 1)]
     if bad: raise ValueError(f"epochs must be at least 1 ({', '.join(bad)})")
     check_start_epochs(plan)
