@@ -115,11 +115,12 @@ def fixed_rows(ct: ConceptTokens,  # the concept being trained
               ) -> list:
     "`(embedding rows, their values now)` for the look-word rows `cfg.fixed_words` keeps in the groups this stage learns."
     if not cfg.fixed_words: return []
-    look = ct.meta.get("look_rows") or {}
-    if not look: raise ValueError(f"fixed_words keeps the look-word rows the info_words initialiser starts, and <{ct.name}>'s rows have "
-                                  f"none (initialisers: {ct.meta.get('initialisers')}): start the shared group with inits="
-                                  "{'shared': 'info_words'} (--shared-init info_words)")
-    return [(ct.rows.embed[g], ct.rows.embed[g][:k].detach().clone()) for g, k in look.items() if g in learning_groups(cfg)]
+    look, learning = ct.meta.get("look_rows") or {}, learning_groups(cfg)
+    if not look and "shared" in learning:  # rows to keep were asked for, and the concept has none where this stage learns
+        raise ValueError(f"fixed_words keeps the look-word rows the info_words initialiser starts, and <{ct.name}>'s rows have "
+                         f"none (initialisers: {ct.meta.get('initialisers')}): start the shared group with inits="
+                         "{'shared': 'info_words'} (--shared-init info_words), or train every row (--no-fixed-words)")
+    return [(ct.rows.embed[g], ct.rows.embed[g][:k].detach().clone()) for g, k in look.items() if g in learning]
 
 # %% ../nbs/09_stages.ipynb #925d7093
 _PAPER = {1: dict(new_groups={"identifier": 1, "shared": 16}, learn=("identifier", "shared"),
