@@ -31,7 +31,7 @@ from unictokens.concepts import T2I_FORMS, attached, expand_t2i
 from unictokens.data import UniCTokensData
 from unictokens.magvit import to_pil
 from unictokens.sampling import t2i_generate
-from unictokens.stages import train
+from unictokens.stages import train, tiny_stage
 from unictokens.toyworld import make_world
 
 FORMS = ("as asked", "fact named", "fact before", "described first")
@@ -74,6 +74,7 @@ def main():
     ap.add_argument("--t2i-form", default=None, choices=T2I_FORMS, help="train with this generation form (default: the preset's)")
     ap.add_argument("--forms", default=",".join(FORMS), help=f"which of {FORMS} to draw, comma-separated")
     ap.add_argument("--row-norm-cap", type=float, default=None, help="train with StageConfig.row_norm_cap (default: the preset's)")
+    ap.add_argument("--gen-init", default=None, choices=("fact_words",), help="start stage 2's gen rows from the facts' words (default: the preset's)")
     ap.add_argument("--backbone", default="toy", help="'toy' (the shipped one) or a folder pretrain_toy wrote")
     ap.add_argument("--seed", type=int, default=0, help="the training seed")
     ap.add_argument("--shard", default="0/1", help="K/N: only every N-th of the concepts, from the K-th (parallel processes)")
@@ -85,6 +86,7 @@ def main():
     for c in concepts:
         run = out / "runs" / (c if a.seed == 0 else f"{c}-seed{a.seed}")
         over = {k: v for k, v in (("t2i_form", a.t2i_form), ("row_norm_cap", a.row_norm_cap)) if v is not None}
+        if a.gen_init: over["inits"] = {**(tiny_stage(1).inits or {}), "gen": a.gen_init}
         train(c, world, backbone, out_dir=run, seed=a.seed, log=lambda m: None, **over)
         info, concept_dir = data.info(c), system_of(run).gen[0]
         for k, condition in enumerate(data.derive_test_data(c).conditions):
@@ -104,7 +106,7 @@ def write(a, out: Path, rows: list, forms: list, concepts: list, t0: float):
         vs = [r for r in rows if r["form"] == form]
         summary[form] = {k: sum(r[k] for r in vs) / max(len(vs), 1) for k in ("score", "identity", "fact")} | {"pictures": len(vs)}
         summary[form]["both"] = sum(r["identity"] and r["fact"] == 1 for r in vs) / max(len(vs), 1)
-    result = {"t2i_form": a.t2i_form or "phrase", "row_norm_cap": a.row_norm_cap, "backbone": a.backbone, "world_seed": 1, "seed": a.seed,
+    result = {"t2i_form": a.t2i_form or "phrase", "row_norm_cap": a.row_norm_cap, "gen_init": a.gen_init, "backbone": a.backbone, "world_seed": 1, "seed": a.seed,
               "concepts": concepts, "shard": a.shard, "pictures_per_prompt": a.n, "device": a.device,
               "seconds": round(time.time() - t0, 1), "summary": summary, "pictures": rows}
     k_, n_ = a.shard_kn

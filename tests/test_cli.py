@@ -70,12 +70,14 @@ def _train_one_epoch(backbone_dir, out, *options) -> dict:
     (("--lr-scale", "shared=0.1"), "lr_scale", {"shared": 0.1}),
     (("--shared-init", "info_words"), "inits", {"shared": "info_words"}),
     ((), "fixed_words", True),  # the tiny preset keeps the look-word rows (chosen on two held-out worlds)
-    (("--shared-init", "codes", "--no-fixed-words"), "fixed_words", False)])
+    (("--shared-init", "codes", "--no-fixed-words"), "fixed_words", False),
+    (("--shared-init", "codes", "--no-fixed-words"), "inits", None),  # the release's start, not the preset's info_words
+    (("--gen-init", "fact_words"), "inits", {"shared": "info_words", "gen": "fact_words"})])
 def test_recipe_options_reach_the_run_record(backbone_dir, tmp_path, options, field, recorded):
     assert _train_one_epoch(backbone_dir, tmp_path / "run", *options)[field] == recorded
 
 
-@pytest.mark.parametrize("bad", [("--kept-rows", "gen"), ("--lr-scale", "shared=-1"), ("--shared-init", "words")])
+@pytest.mark.parametrize("bad", [("--kept-rows", "gen"), ("--lr-scale", "shared=-1"), ("--shared-init", "words"), ("--gen-init", "words")])
 def test_bad_recipe_options_are_refused(bad):
     with pytest.raises(SystemExit):
         run(["train", "--concept", "bo", *bad])

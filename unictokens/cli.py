@@ -10,13 +10,13 @@ import torch
 
 # %% auto #0
 __all__ = ['MIN_PHOTOS', 'MIN_PHOTO_SIDE', 'CATEGORY_WORDS', 'FROZEN_HEAD', 'FROZEN_HEAD_HELP', 'T2I_FORMS_CLI', 'ROW_NORM_HELP',
-           'MOSAICS_HELP', 'KEPT_ROWS', 'KEPT_ROWS_HELP', 'SHARED_INIT_HELP', 'FIXED_WORDS_HELP', 'LR_SCALE_HELP',
-           'ENGINE_CHOICES', 'ENGINE_HELP', 'T2I_FORM_HELP', 'EXPECTED', 'tiny_backbone', 'save_images',
-           'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'check_photos', 'read_facts', 'new_concept',
-           'cmd_concept_new', 'cmd_pretrain_toy', 'CLIError', 'positive_int', 'positive_float', 'count_int',
-           'lr_scales', 'seed_int', 'stage_list', 'check_device', 'check_engine', 'writable_dir', 'concept_folders',
-           'check_prompt', 'weights_dtype', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo', 'cmd_eval',
-           'build_parser', 'run', 'main']
+           'MOSAICS_HELP', 'KEPT_ROWS', 'KEPT_ROWS_HELP', 'SHARED_INIT_HELP', 'GEN_INIT_HELP', 'FIXED_WORDS_HELP',
+           'LR_SCALE_HELP', 'ENGINE_CHOICES', 'ENGINE_HELP', 'T2I_FORM_HELP', 'EXPECTED', 'tiny_backbone',
+           'save_images', 'cmd_tiny_generate', 'cmd_validate', 'cmd_toyworld', 'check_photos', 'read_facts',
+           'new_concept', 'cmd_concept_new', 'cmd_pretrain_toy', 'CLIError', 'positive_int', 'positive_float',
+           'count_int', 'lr_scales', 'seed_int', 'stage_list', 'check_device', 'check_engine', 'writable_dir',
+           'concept_folders', 'check_prompt', 'weights_dtype', 'cmd_train', 'cmd_generate', 'cmd_ask', 'cmd_demo',
+           'cmd_eval', 'build_parser', 'run', 'main']
 
 # %% ../nbs/11_cli.ipynb #9ffbe8c3
 def tiny_backbone(prompt_words: list,  # words the tokenizer must know
@@ -304,6 +304,9 @@ KEPT_ROWS_HELP = ("groups an earlier stage made that later stages leave as they 
 SHARED_INIT_HELP = ("how stage 1 starts the shared rows: codes (k-means of the photos' image codes, as the release) or info_words "
                     "(the look in info.json's '<c> is ...' sentence, its words' embeddings first, then k-means of the codes); default: "
                     "the preset's (tiny: info_words, paper: codes; StageConfig.inits)")
+GEN_INIT_HELP = ("how stage 2 starts the generation rows: codes (as the release: k-means of the photos' image codes, or a face "
+                 "embedding for people) or fact_words (what the concept has, from info.json's '<c> has ...' facts, its words' "
+                 "embeddings first, then k-means of the codes; --fixed-words keeps them as words); default: the preset's (StageConfig.inits)")
 FIXED_WORDS_HELP = ("--fixed-words: the look-word rows that info_words starts keep their words' embeddings in every stage while "
                     "the code rows after them learn; --no-fixed-words: every row learns, as the release (default: the preset's: "
                     "tiny keeps them, chosen on two held-out worlds; paper does not; StageConfig.fixed_words)")
@@ -459,6 +462,17 @@ def _train_many(a, stages: tuple, over: dict) -> list:
                                 f"the others are trained; fix what is named and run the same command again")
     return [out / c / system for c in done]
 
+def _inits(a: argparse.Namespace, preset: str) -> tuple:
+    "`(given, inits)`: whether --shared-init or --gen-init was given, and `StageConfig.inits` for every stage: the preset's, changed by them."
+    from unictokens.stages import tiny_stage, paper_stage
+    if not (a.shared_init or a.gen_init): return False, None
+    make = tiny_stage if preset == "tiny" else paper_stage
+    inits = {k: v for s in (1, 2) for k, v in (make(s).inits or {}).items()}  # each names the group its stage makes
+    for group, how in (("shared", a.shared_init), ("gen", a.gen_init)):
+        if how == "codes": inits.pop(group, None)  # the release's initialiser (StageConfig.init)
+        elif how: inits[group] = how
+    return True, inits or None
+
 def _fixed_words(a: argparse.Namespace, stages: tuple, preset: str) -> bool | None:
     "--fixed-words / --no-fixed-words (None: the preset's), refused where stage 1 would start no look-word rows to keep."
     from unictokens.stages import tiny_stage, paper_stage
@@ -486,7 +500,8 @@ def cmd_train(a: argparse.Namespace  # parsed arguments of unictokens train
     if a.mosaics is not None: over["mosaics"] = a.mosaics
     if a.kept_rows: over["kept"] = KEPT_ROWS[a.kept_rows]
     if a.lr_scale: over["lr_scale"] = a.lr_scale
-    if a.shared_init: over["inits"] = None if a.shared_init == "codes" else {"shared": a.shared_init}
+    given, inits = _inits(a, a.preset)
+    if given: over["inits"] = inits
     if _fixed_words(a, stages, a.preset) is not None: over["fixed_words"] = a.fixed_words
     if a.concepts: return _train_many(a, stages, over)
     if a.data_root:  # the data is checked before the backbone loads; a broken dataset trains nothing and writes nothing
@@ -541,9 +556,13 @@ def cmd_demo(a: argparse.Namespace  # parsed arguments of unictokens demo
     abl = list(ABLATIONS) if a.ablations == "all" else [] if a.ablations == "none" else a.ablations.split(",")
     unknown = [x for x in abl if x not in ABLATIONS]
     if unknown: raise CLIError(f"--ablations: unknown {unknown}; choose from {', '.join(ABLATIONS)}, or all, or none")
+    kw = {k: v for k, v in (("epochs", a.epochs), ("lr", a.lr), ("frozen_head", FROZEN_HEAD.get(a.frozen_head)), ("t2i_form", a.t2i_form),
+                            ("row_norm_cap", a.row_norm_cap), ("mosaics", a.mosaics), ("kept", KEPT_ROWS.get(a.kept_rows)),
+                            ("lr_scale", a.lr_scale), ("fixed_words", _fixed_words(a, (1,), "tiny"))) if v is not None}
+    given, inits = _inits(a, "tiny")
+    if given: kw["inits"] = inits  # None too: --shared-init codes asks for the release's start, not the preset's
     agg = run_bench(a.out, a.data_root, a.concepts, a.backbone, a.device, abl, not a.no_baselines, a.judge, "tiny", _bench_cfg(a),
-                    seeds, log=lambda m: print(m, flush=True),
-                    train_kw={k: v for k, v in (("epochs", a.epochs), ("lr", a.lr), ("frozen_head", FROZEN_HEAD.get(a.frozen_head)), ("t2i_form", a.t2i_form), ("row_norm_cap", a.row_norm_cap), ("mosaics", a.mosaics), ("kept", KEPT_ROWS.get(a.kept_rows)), ("lr_scale", a.lr_scale), ("inits", a.shared_init and a.shared_init != "codes" and {"shared": a.shared_init} or None), ("fixed_words", _fixed_words(a, (1,), "tiny"))) if v is not None} or None)
+                    seeds, log=lambda m: print(m, flush=True), train_kw=kw or None)
     if agg is not None: print(Path(a.out) / "report.md")  # the main process (the only one without a launcher)
     from unictokens.bench import coordinator, gathered_failures
     failures = gathered_failures(Path(a.out)) if coordinator().is_main_process else []
@@ -686,6 +705,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--kept-rows", default=None, choices=list(KEPT_ROWS), help=KEPT_ROWS_HELP)
     tr.add_argument("--lr-scale", type=lr_scales, default=None, metavar="GROUP=X[,GROUP=X]", help=LR_SCALE_HELP)
     tr.add_argument("--shared-init", default=None, choices=("codes", "info_words"), help=SHARED_INIT_HELP)
+    tr.add_argument("--gen-init", default=None, choices=("codes", "fact_words"), help=GEN_INIT_HELP)
     tr.add_argument("--fixed-words", action=argparse.BooleanOptionalAction, default=None, help=FIXED_WORDS_HELP)
     tr.set_defaults(func=cmd_train)
     ge = sub.add_parser("generate", help="draw a prompt that mentions concepts")
@@ -724,6 +744,7 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--kept-rows", default=None, choices=list(KEPT_ROWS), help=KEPT_ROWS_HELP)
     de.add_argument("--lr-scale", type=lr_scales, default=None, metavar="GROUP=X[,GROUP=X]", help=LR_SCALE_HELP)
     de.add_argument("--shared-init", default=None, choices=("codes", "info_words"), help=SHARED_INIT_HELP)
+    de.add_argument("--gen-init", default=None, choices=("codes", "fact_words"), help=GEN_INIT_HELP)
     de.add_argument("--fixed-words", action=argparse.BooleanOptionalAction, default=None, help=FIXED_WORDS_HELP)
     de.add_argument("--seeds", default="0", help="training seeds, e.g. 0,1,2: each concept is trained and scored once per seed")
     bench_args(de); de.set_defaults(func=cmd_demo)

@@ -20,10 +20,10 @@ from .engine import pack_batches, batch_to, packed_losses, train_step, TrainingG
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'PerceptionConfig', 'StageConfig', 'learning_groups', 'learning_parameters', 'optimizer_groups',
-           'fixed_rows', 'paper_stage', 'tiny_stage', 'look_embeddings', 'init_rows', 'whiteout', 'perception_pictures',
-           'latest_checkpoint', 'data_hash', 'precision_of', 'train_stage', 'text_row_norm', 'cap_rows', 'plot_history',
-           'LossPlot', 'stage_plan', 'RunMismatch', 'run_record', 'record_differences', 'train', 'check_start_epochs',
-           'previous_concept', 'generate', 'ask']
+           'fixed_rows', 'paper_stage', 'tiny_stage', 'look_embeddings', 'fact_embeddings', 'init_rows', 'whiteout',
+           'perception_pictures', 'latest_checkpoint', 'data_hash', 'precision_of', 'train_stage', 'text_row_norm',
+           'cap_rows', 'plot_history', 'LossPlot', 'stage_plan', 'RunMismatch', 'run_record', 'record_differences',
+           'train', 'check_start_epochs', 'previous_concept', 'generate', 'ask']
 
 # %% ../nbs/09_stages.ipynb #2c71cbb0
 @dataclass
@@ -173,6 +173,25 @@ def look_embeddings(model, tokenizer,
                          f"say it in fewer than {n} tokens, or start the group from image codes (--shared-init codes --no-fixed-words)")
     return model.showo.model.embed_tokens.weight[ids].detach().float()
 
+def fact_embeddings(model, tokenizer,
+                    extra_info: tuple,  # the concept's facts, "<c> has a pink hat." among them
+                    concept: str,  # its name
+                    n: int,  # rows of the group they start
+                    source="info.json"  # where the facts came from (named in errors)
+                   ) -> torch.Tensor:
+    "(k, hidden) input embeddings of what `<c>` has, 'a pink hat and a yellow glasses' from its `<c> has ...` facts (k < n)."
+    head = f"<{concept}> has "
+    things = [f.strip().rstrip(".")[len(head):] for f in extra_info if f.strip().startswith(head)]
+    if not things:
+        raise ValueError(f"{source}: the fact_words initialiser starts rows from what the concept has, and no 'extra_info' fact "
+                         f"begins '<{concept}> has ...' (got {list(extra_info)!r}); add one, or start the group as the release does")
+    text = " and ".join(things)
+    ids = encode_text(tokenizer, text)
+    if len(ids) >= n:
+        raise ValueError(f"{source}: what '<{concept}> has ...' names in 'extra_info' ({text!r}) is {len(ids)} tokens, and the group "
+                         f"has {n} rows: say it in fewer than {n} tokens, or start the group as the release does")
+    return model.showo.model.embed_tokens.weight[ids].detach().float()
+
 def init_rows(ct: ConceptTokens,  # the concept whose group starts
               group: str,  # 'identifier', 'shared', 'gen' or 'und'
               how: str,  # the initialiser (a StageConfig.init value)
@@ -194,6 +213,13 @@ def init_rows(ct: ConceptTokens,  # the concept whose group starts
         ct.init_group(group, torch.cat([words, code_embedding_init(model, codes, n - len(words), seed)]),
                       f"{len(words)} look word rows, then k-means (k={n - len(words)}) of training image codes", model)
         ct.meta.setdefault("look_rows", {})[group] = len(words)  # which rows are words: what `fixed_words` keeps
+    elif how == "fact_words":  # what the concept has, in its facts' words, first; then as the release starts the group
+        info = data.info(c)
+        words = fact_embeddings(model, backbone.tokenizer, info.extra_info, c, n, data.concept_dir(c) / "info.json")
+        codes = _codes_of(data.train_images(c), cache, cfg.resolution)
+        ct.init_group(group, torch.cat([words, code_embedding_init(model, codes, n - len(words), seed)]),
+                      f"{len(words)} fact word rows, then k-means (k={n - len(words)}) of training image codes", model)
+        ct.meta.setdefault("look_rows", {})[group] = len(words)  # word rows, kept by `fixed_words` as the look's are
     elif how == "codes" or (how == "face_or_codes" and (face_embedder is None or not person)):
         codes = _codes_of(data.train_images(c), cache, cfg.resolution)
         ct.init_group(group, code_embedding_init(model, codes, n, seed), f"k-means (k={n}) of training image codes", model)
