@@ -17,6 +17,8 @@ never the seed-0 world whose test files UnifyBench reports. Numbers, not a test.
     python scripts/sweep_recipe.py choice words --world-seed 2 --out out/words2 --pack $OUT/words2.tgz --per-category 10 --processes 12
     python scripts/sweep_recipe.py choice mosaics_words --out out/mw --pack $OUT/mw.tgz --per-category 10 --processes 9   # both worlds at
     python scripts/sweep_recipe.py choice mosaics_words --world-seed 2 --out out/mw2 --pack $OUT/mw2.tgz --per-category 10 --processes 9  # once: 36 fit
+    python scripts/sweep_recipe.py choice kept_words --out out/kw --pack $OUT/kw.tgz --per-category 10 --processes 9   # (and --world-seed 2
+                                                                                    # beside it, as above: 257 s on one H100)
 
 `run` makes the seed-1 world, then trains and scores "ours" (no ablations, no baselines) on six of its concepts (two per
 category, seed 0) once per setting in GRID, as separate `unictokens demo` processes (all at once, or `--processes` at a
@@ -91,7 +93,8 @@ rows at a tenth of the learning rate (`StageConfig.lr_scale` {"shared": 0.1}), s
 them and still learn to draw. Its rule, written here before it ran, is `facts`' rule: `0.1` is adopted only if it
 passes CHOICE_RULE on the seed-1 world and on the seed-2 world, each on its own, both asked at once, and on neither
 world does CLIP-I fall by more than 0.05. It is the last question asked of stage 2's shared rows on these two worlds:
-whatever it answers, a further setting of them would need a fresh held-out world.
+whatever it answers, a further setting of them would need a fresh held-out world. Not run yet: the session that wrote
+it spent its GPU time on `facts`, `kept_words` and machines that did not start.
 
 (`words`' none, `--shared-init codes --no-fixed-words`, reached `unictokens demo` as "the preset's start" until
 `_inits` in `11_cli`: right while the preset started from codes, as when `words` ran; a rerun now gets codes as asked.)
