@@ -76,7 +76,7 @@ class StageConfig:
     kept: tuple = ()  # groups an earlier stage made whose rows (embedding and lm_head) this stage leaves as they are; () as the release
     lr_scale: dict | None = None  # group -> a multiple of `lr` for its rows where an earlier stage made it, e.g. {"shared": 0.1} (None: every row at `lr`, as the release)
     inits: dict | None = None  # group -> an initialiser replacing `init`'s for a group this stage makes, e.g. {"shared": "info_words"} (None: as the release)
-    fixed_words: bool = False  # the look-word rows `info_words` started (concept.json's look_rows) keep their words' embeddings in this stage (False: as the release)
+    fixed_words: bool = False  # the word rows `info_words` or `fact_words` started (concept.json's look_rows) keep their words' embeddings in this stage (False: as the release)
 
 # %% ../nbs/09_stages.ipynb #52a55e2d
 def learning_groups(cfg: StageConfig  # the stage: learn and kept
@@ -207,19 +207,14 @@ def init_rows(ct: ConceptTokens,  # the concept whose group starts
     model, c, n = backbone.showo, ct.name, ct.rows.sizes[group]
     person = data.concept_categories().get(c) == "person"
     if how == "class_word": ct.init_group(group, word_embedding(model, backbone.tokenizer, ct.class_word), f"mean of {ct.class_word!r}", model)
-    elif how == "info_words":  # the look in the concept's own words first, then k-means of its image codes
-        words = look_embeddings(model, backbone.tokenizer, data.info(c).info, c, n, data.concept_dir(c) / "info.json")
+    elif how in ("info_words", "fact_words"):  # the concept's own words first (its look, or what it has), then k-means of its image codes
+        info, source, look = data.info(c), data.concept_dir(c) / "info.json", how == "info_words"
+        words = (look_embeddings(model, backbone.tokenizer, info.info, c, n, source) if look else
+                 fact_embeddings(model, backbone.tokenizer, info.extra_info, c, n, source))
         codes = _codes_of(data.train_images(c), cache, cfg.resolution)
         ct.init_group(group, torch.cat([words, code_embedding_init(model, codes, n - len(words), seed)]),
-                      f"{len(words)} look word rows, then k-means (k={n - len(words)}) of training image codes", model)
+                      f"{len(words)} {'look' if look else 'fact'} word rows, then k-means (k={n - len(words)}) of training image codes", model)
         ct.meta.setdefault("look_rows", {})[group] = len(words)  # which rows are words: what `fixed_words` keeps
-    elif how == "fact_words":  # what the concept has, in its facts' words, first; then as the release starts the group
-        info = data.info(c)
-        words = fact_embeddings(model, backbone.tokenizer, info.extra_info, c, n, data.concept_dir(c) / "info.json")
-        codes = _codes_of(data.train_images(c), cache, cfg.resolution)
-        ct.init_group(group, torch.cat([words, code_embedding_init(model, codes, n - len(words), seed)]),
-                      f"{len(words)} fact word rows, then k-means (k={n - len(words)}) of training image codes", model)
-        ct.meta.setdefault("look_rows", {})[group] = len(words)  # word rows, kept by `fixed_words` as the look's are
     elif how == "codes" or (how == "face_or_codes" and (face_embedder is None or not person)):
         codes = _codes_of(data.train_images(c), cache, cfg.resolution)
         ct.init_group(group, code_embedding_init(model, codes, n, seed), f"k-means (k={n}) of training image codes", model)
