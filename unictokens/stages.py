@@ -156,6 +156,13 @@ def _codes_of(paths, cache: CodeCache, resolution: int) -> torch.Tensor:
     imgs = torch.stack([image_transform(load_image(Path(p)), resolution) for p in paths])
     return cache(imgs.to(next(cache.magvit.parameters()).device))
 
+def _word_rows(model, tokenizer, text: str, n: int, what: str, otherwise: str) -> torch.Tensor:
+    "(k, hidden) input embeddings of `text`'s words, refused (naming `what` and `otherwise`) unless k < n, the group's rows."
+    ids = encode_text(tokenizer, text)
+    if len(ids) >= n:
+        raise ValueError(f"{what} ({text!r}) is {len(ids)} tokens, and the group has {n} rows: say it in fewer than {n} tokens, or {otherwise}")
+    return model.showo.model.embed_tokens.weight[ids].detach().float()
+
 def look_embeddings(model, tokenizer,
                     info_text: str,  # the concept's info sentence, "<c> is a blue striped dog with a star."
                     concept: str,  # its name
@@ -167,11 +174,8 @@ def look_embeddings(model, tokenizer,
     if not first.startswith(head) or first == head.strip():
         raise ValueError(f"{source}: 'info' must begin '<{concept}> is ...' for the info_words initialiser (the tiny recipe's), got {info_text!r}; "
                          "write it so, or start the shared rows from image codes (--shared-init codes --no-fixed-words)")
-    ids = encode_text(tokenizer, first[len(head):])
-    if len(ids) >= n:
-        raise ValueError(f"{source}: the look in 'info' ({first[len(head):]!r}) is {len(ids)} tokens, and the group has {n} rows: "
-                         f"say it in fewer than {n} tokens, or start the group from image codes (--shared-init codes --no-fixed-words)")
-    return model.showo.model.embed_tokens.weight[ids].detach().float()
+    return _word_rows(model, tokenizer, first[len(head):], n, f"{source}: the look in 'info'",
+                      "start the group from image codes (--shared-init codes --no-fixed-words)")
 
 def fact_embeddings(model, tokenizer,
                     extra_info: tuple,  # the concept's facts, "<c> has a pink hat." among them
@@ -185,12 +189,8 @@ def fact_embeddings(model, tokenizer,
     if not things:
         raise ValueError(f"{source}: the fact_words initialiser starts rows from what the concept has, and no 'extra_info' fact "
                          f"begins '<{concept}> has ...' (got {list(extra_info)!r}); add one, or start the group as the release does")
-    text = " and ".join(things)
-    ids = encode_text(tokenizer, text)
-    if len(ids) >= n:
-        raise ValueError(f"{source}: what '<{concept}> has ...' names in 'extra_info' ({text!r}) is {len(ids)} tokens, and the group "
-                         f"has {n} rows: say it in fewer than {n} tokens, or start the group as the release does")
-    return model.showo.model.embed_tokens.weight[ids].detach().float()
+    return _word_rows(model, tokenizer, " and ".join(things), n, f"{source}: what '<{concept}> has ...' names in 'extra_info'",
+                      "start the group as the release does")
 
 def init_rows(ct: ConceptTokens,  # the concept whose group starts
               group: str,  # 'identifier', 'shared', 'gen' or 'und'
