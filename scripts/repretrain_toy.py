@@ -6,6 +6,8 @@
     python scripts/repretrain_toy.py --out /tmp/t --device cpu --smoke                # the whole path in a minute
     python scripts/repretrain_toy.py --out out/cand --device cuda --continue-showo 270 --continue-lr 1.5e-4 --pseudo --pseudo-share 0.25
                                                           # Show-o trains on with pseudo-concepts (the kept candidate's run)
+    python scripts/repretrain_toy.py --out out/dec --device cuda --refit-decoder 200 --detail-weight 8
+                                                          # only MAGVIT-v2's decoder trains on, marks and accessories weighted
 
 Without `--refit-magvit`, the earlier MAGVIT-v2 and probe (which see only pictures) are kept and CLIP and Show-o learn
 again. With it, the earlier MAGVIT-v2 goes on training for that many seconds on every kind of picture Show-o sees
@@ -16,6 +18,17 @@ current stream for that many seconds. Kept parts are written as `pretrain_toy`'s
 own seconds, steps and loss curve), so `pretrain_toy` reuses them exactly as it reuses its own parts after a split run
 (`--stop-after probe` here, then the same command again with `out/toy/parts` in place); the manifest says which parts
 came from where.
+
+With `--refit-decoder`, every part is kept and only the earlier MAGVIT-v2's decoder goes on training
+(`train_magvit(decoder_only=True)`): the codes, and so the Show-o that learned them, stay exactly as they were, and the
+probe that judges pictures is the same one. `--detail-weight` weights reconstruction errors on marks and accessories
+(`backbones.detail_masks`) in either refit.
+
+Stop 40's question, written before its run: do toy pictures lose the read fact in the decoder? Three decoder refits
+of v3.5 run side by side on one GPU for the same seconds: detail weight 0 (more training alone), 4 and 16. The choice
+is made on `pretrain_toy`'s held-out pretraining scenes only (no UnifyBench file is read): a candidate is shipped
+only if its manifest passes every quality bar; among those, the one with the highest `in_context_knowledge_t2i` on
+all 1,010 dressed held-out scenes (`scripts/backbone_guidance.py --all`) wins. If none passes, v3.5 stays.
 """
 import argparse, json
 from pathlib import Path
@@ -23,12 +36,15 @@ from safetensors.torch import load_file
 from unictokens.backbones import PARTS, TOY_ASSETS, PretrainConfig, PseudoConcepts, pretrain_toy, _half
 from unictokens.checkpoints import write_json, write_safetensors
 from unictokens.magvit import MAGVITv2
+from unictokens.showo import ShowO
+import torch
 
 
 def seed_parts(src: Path, out: Path, names: tuple):
     "Write src's parts `names` as finished parts of a pretrain_toy run into out/parts (parts already there are kept)."
     man = json.loads((src / "manifest.json").read_text())
     load = {"magvit": lambda: _half(MAGVITv2.from_pretrained(src / "magvit").state_dict()),
+            "showo": lambda: _half(ShowO.from_pretrained(src / "showo", dtype=torch.float32).state_dict()),
             "probe": lambda: load_file(src / "probe.safetensors"), "clip": lambda: load_file(src / "clip.safetensors")}
     for name in names:
         if (out / "parts" / f"{name}.json").is_file(): continue
@@ -46,6 +62,10 @@ if __name__ == "__main__":
     ap.add_argument("--refit-magvit", type=float, default=None, metavar="SECONDS",
                     help="go on training the earlier MAGVIT-v2 on every kind of picture for SECONDS; probe and Show-o learn again")
     ap.add_argument("--refit-lr", type=float, default=3e-4, help="MAGVIT-v2's peak learning rate when going on (default 3e-4)")
+    ap.add_argument("--refit-decoder", type=float, default=None, metavar="SECONDS",
+                    help="keep every part; only the earlier MAGVIT-v2's decoder goes on training for SECONDS (codes unchanged)")
+    ap.add_argument("--detail-weight", type=float, default=None,
+                    help="with --refit-magvit or --refit-decoder: extra weight of reconstruction errors on marks and accessories")
     ap.add_argument("--continue-showo", type=float, default=None, metavar="SECONDS",
                     help="keep MAGVIT-v2, probe and CLIP; the earlier Show-o goes on training for SECONDS")
     ap.add_argument("--continue-lr", type=float, default=3e-4, help="Show-o's peak learning rate when going on (default 3e-4)")
@@ -65,13 +85,18 @@ if __name__ == "__main__":
     ap.add_argument("--stop-after", choices=PARTS, default=None, help="train up to this part and stop (the same command goes on)")
     a = ap.parse_args()
     out, src = Path(a.out), Path(a.src)
-    if a.refit_magvit and a.continue_showo: ap.error("--refit-magvit changes the codes Show-o reads: it cannot go with --continue-showo")
-    kept = ("clip",) if a.refit_magvit else ("magvit", "probe", "clip") if a.continue_showo else ("magvit", "probe")
+    if sum(x is not None for x in (a.refit_magvit, a.continue_showo, a.refit_decoder)) > 1:
+        ap.error("--refit-magvit, --refit-decoder and --continue-showo each say what trains: give one")
+    if a.detail_weight is not None and not (a.refit_magvit or a.refit_decoder): ap.error("--detail-weight goes with --refit-magvit or --refit-decoder")
+    kept = (("clip",) if a.refit_magvit else ("magvit", "probe", "clip") if a.continue_showo else ("probe", "clip", "showo") if a.refit_decoder
+            else ("magvit", "probe"))
     old = seed_parts(src, out, kept)
     cfg = PretrainConfig.smoke() if a.smoke else PretrainConfig.gpu()
     if a.showo_budget: cfg.budgets = {**cfg.budgets, "showo": a.showo_budget}
     if a.refit_magvit: cfg.budgets, cfg.magvit_lr = {**cfg.budgets, "magvit": a.refit_magvit}, a.refit_lr
     if a.continue_showo: cfg.budgets, cfg.showo_lr = {**cfg.budgets, "showo": a.continue_showo}, a.continue_lr
+    if a.refit_decoder: cfg.budgets, cfg.magvit_lr, cfg.magvit_decoder_only = {**cfg.budgets, "magvit": a.refit_decoder}, a.refit_lr, True
+    if a.detail_weight is not None: cfg.magvit_detail_weight = a.detail_weight
     if a.workers is not None: cfg.workers = a.workers
     if a.knowledge_share is not None: cfg.knowledge_share = a.knowledge_share
     if a.pseudo:
@@ -80,16 +105,19 @@ if __name__ == "__main__":
                                                          ("lr_schedule", a.pseudo_lr_schedule)) if v is not None}, plain_trains_rows=a.pseudo_plain_trains)
         if a.smoke: cfg.pseudo.entities, cfg.pseudo.period = 16, 4
     elif a.pseudo_sets or a.pseudo_period or a.pseudo_share or a.pseudo_plain_trains or a.pseudo_named or a.pseudo_lr or a.pseudo_lr_schedule: ap.error("--pseudo-* options go with --pseudo")
+    refit = a.refit_magvit or a.refit_decoder
     warm = {"magvit": (MAGVITv2.from_pretrained(src / "magvit"), f"the earlier MAGVIT-v2 ({old.get('card')}, git "
-                       f"{old.get('git_commit', '?')[:12]}), trained on further for {a.refit_magvit:g} s")} if a.refit_magvit else {}
+                       f"{old.get('git_commit', '?')[:12]}), {'its decoder ' if a.refit_decoder else ''}trained on further for {refit:g} s"
+                       + (f" with detail weight {a.detail_weight:g}" if a.detail_weight else ""))} if refit else {}
     if a.continue_showo:
-        import torch; from unictokens.showo import ShowO
         p = old["parts"]["showo"]
         warm["showo"] = (ShowO.from_pretrained(src / "showo", dtype=torch.float32), f"the earlier Show-o ({p['steps']} steps, {p['seconds']} s on {p['card']}, "
                          f"git {old.get('git_commit', '?')[:12]}), trained on further for {a.continue_showo:g} s")
     cmd = " ".join(["python scripts/repretrain_toy.py --out", a.out, "--device", a.device] + (["--smoke"] if a.smoke else [])
                    + ([f"--from {a.src}"] if a.src != str(TOY_ASSETS) else [])
                    + ([f"--refit-magvit {a.refit_magvit:g} --refit-lr {a.refit_lr:g}"] if a.refit_magvit else [])
+                   + ([f"--refit-decoder {a.refit_decoder:g} --refit-lr {a.refit_lr:g}"] if a.refit_decoder else [])
+                   + ([f"--detail-weight {a.detail_weight:g}"] if a.detail_weight is not None else [])
                    + ([f"--continue-showo {a.continue_showo:g} --continue-lr {a.continue_lr:g}"] if a.continue_showo else [])
                    + ([f"--showo-budget {a.showo_budget:g}"] if a.showo_budget else [])
                    + ([f"--knowledge-share {a.knowledge_share:g}"] if a.knowledge_share is not None else [])
@@ -105,6 +133,7 @@ if __name__ == "__main__":
     both = lambda xs: " and ".join([", ".join(xs[:-1]), xs[-1]] if len(xs) > 1 else xs)
     m["note"] = (f"{both(kept)} {'is' if len(kept) == 1 else 'are'} the earlier backbone's ({old.get('card')}, git "
                  f"{old.get('git_commit', '?')[:12]}); {both(trained)} {'was' if len(trained) == 1 else 'were'} trained by this command"
-                 + (" (MAGVIT-v2 starting from the earlier one)." if a.refit_magvit else " (starting from the earlier one)." if a.continue_showo else "."))
+                 + (" (MAGVIT-v2 starting from the earlier one)." if a.refit_magvit else
+                    " (its decoder only, starting from the earlier one; its encoder and so its codes are the earlier ones)." if a.refit_decoder else " (starting from the earlier one)." if a.continue_showo else "."))
     write_json(m, out / "manifest.json")
     print(json.dumps({k: round(v, 4) for k, v in m["quality"].items()}), "passes" if m["passes_bars"] else "MISSES a bar")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_backbones.ipynb #cc776bac
 from __future__ import annotations
-import copy, hashlib, itertools, json, math, os, random, re, subprocess, time
+import copy, dataclasses, hashlib, itertools, json, math, os, random, re, subprocess, time
 from dataclasses import dataclass, asdict, field
 from typing import Optional  # for names defined further down (the docs evaluate annotations cell by cell)
 from pathlib import Path
@@ -25,14 +25,14 @@ from .checkpoints import file_sha256
 __all__ = ['POOL_KINDS', 'T2I_CHECKED', 'STRICT', 'ASSET_FILES', 'QUALITY_BARS', 'PARTS', 'TOY_ATTRIBUTE_WORDS', 'TOY_PROMPTS',
            'TOY_ASSETS', 'QUALITY_NAMES', 'render_pool', 'render_scenes', 'to_model', 'label_tensor', 'AttributeProbe',
            'toy_magvit_config', 'toy_showo_config', 'toy_clip', 'clip_tokens', 'PretrainConfig', 'train_loop',
-           'BatchStream', 'batches', 'train_magvit', 'reconstruct', 'train_probe', 'clip_batch', 'train_clip',
-           'lm_batch', 'lm_attention_mask', 'Pools', 'fill_placeholders', 'showo_batch', 'showo_losses', 'train_showo',
-           'code_rows', 'PseudoConcepts', 'probe_accuracy_on', 't2i_accuracy', 'mmu_exact_match', 'clip_top1',
-           'in_context_fact_qa', 'prefix_mmu_ratio', 'grounded_vqa', 'knowledge_prompt', 'in_context_knowledge_t2i',
-           'pseudo_eval_set', 'learn_pseudo_rows', 'pseudo_knowledge_t2i', 'pretrain_toy', 'EvalKit', 'as_image',
-           'toy_answer_score', 'accessory_fact', 'fact_for_prompt', 'ToyJudge', 'toy_clip_preprocess',
-           'ProbeFaceEmbedder', 'toy_eval_kit', 'Backbone', 'load_toy_backbone', 'load_showo_backbone', 'load_backbone',
-           'untrained_toy_backbone', 'quality_table', 'reference_generation']
+           'BatchStream', 'batches', 'detail_masks', 'train_magvit', 'reconstruct', 'train_probe', 'clip_batch',
+           'train_clip', 'lm_batch', 'lm_attention_mask', 'Pools', 'fill_placeholders', 'showo_batch', 'showo_losses',
+           'train_showo', 'code_rows', 'PseudoConcepts', 'probe_accuracy_on', 't2i_accuracy', 'mmu_exact_match',
+           'clip_top1', 'in_context_fact_qa', 'prefix_mmu_ratio', 'grounded_vqa', 'knowledge_prompt',
+           'in_context_knowledge_t2i', 'pseudo_eval_set', 'learn_pseudo_rows', 'pseudo_knowledge_t2i', 'pretrain_toy',
+           'EvalKit', 'as_image', 'toy_answer_score', 'accessory_fact', 'fact_for_prompt', 'ToyJudge',
+           'toy_clip_preprocess', 'ProbeFaceEmbedder', 'toy_eval_kit', 'Backbone', 'load_toy_backbone',
+           'load_showo_backbone', 'load_backbone', 'untrained_toy_backbone', 'quality_table', 'reference_generation']
 
 # %% ../nbs/08_backbones.ipynb #806bee73
 def _render_many(scenes: list):
@@ -154,6 +154,8 @@ class PretrainConfig:
     showo_batch: int = 256  # per objective (t2i and mmu; lm gets a quarter)
     lr: float = 1e-3
     magvit_lr: float | None = None  # None: `lr` (a lower one suits going on from an earlier tokenizer)
+    magvit_detail_weight: float = 0.0  # extra weight of reconstruction errors on marks and accessories (`train_magvit`)
+    magvit_decoder_only: bool = False  # go on training only a warm MAGVIT-v2's decoder (its codes, and so Show-o's, unchanged)
     showo_lr: float = 5e-4  # (a lower one suits going on from an earlier Show-o)
     cond_dropout: float = 0.1
     knowledge_share: float = 0.5  # of Show-o's t2i captions of pictures with an accessory: its colour only as a fact
@@ -224,18 +226,50 @@ def batches(make, seed: int, workers: int = 0, stepped: bool = False):
     return iter(dl)
 
 # %% ../nbs/08_backbones.ipynb #8b8a3ec7
+def _plain(s):
+    "`s` (a Scene or a Group) without its marks and accessories."
+    if isinstance(s, tw.Group): return tw.Group(tuple(_plain(x) for x in s.subjects))
+    return dataclasses.replace(s, mark="none", accessory="none", accessory_colour=None)
+
+def detail_masks(scenes: list,  # Scenes or Groups, as `render_pool` gives them
+                 workers: int = 0  # processes drawing them
+                ) -> torch.Tensor:
+    "(n, 64, 64) bool: the pixels of each picture that its marks and accessories cover (where drawing it without them changes it)."
+    return (render_scenes(scenes, workers) != render_scenes([_plain(s) for s in scenes], workers)).any(-1)
+
 def train_magvit(images: torch.Tensor, steps: int, batch: int, lr: float, device: str, seed: int = 0, log=None, budget=None,
-                 init: MAGVITv2 | None = None  # go on training this tokenizer instead of a fresh one
+                 init: MAGVITv2 | None = None,  # go on training this tokenizer instead of a fresh one
+                 masks: torch.Tensor | None = None,  # (n, 64, 64) bool detail pixels (`detail_masks`); needed with `detail_weight`
+                 detail_weight: float = 0.0,  # reconstruction errors on detail pixels count 1 + this much
+                 decoder_only: bool = False  # train the decoder only: `init`'s codes stay exactly as they were
                 ) -> tuple:
-    "(MAGVITv2, history) trained on `images` (n, 64, 64, 3) uint8."
+    """(MAGVITv2, history) trained on `images` (n, 64, 64, 3) uint8. With `detail_weight`, the L1 and L2 terms are
+    means weighted 1 + `detail_weight` on detail pixels (`_detail_l1` logs the plain L1 there)."""
+    if detail_weight and (masks is None or masks.shape != images.shape[:3]):
+        raise ValueError(f"detail_weight {detail_weight} needs masks shaped {tuple(images.shape[:3])}, got "
+                         f"{None if masks is None else tuple(masks.shape)}")
+    if decoder_only and init is None: raise ValueError("decoder_only trains an existing tokenizer's decoder: pass init")
     torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
     vq, pool = (init or MAGVITv2(toy_magvit_config())).to(device).train(), images.to(device)  # the pool lives on the GPU
+    masks = None if masks is None else masks.to(device)
+    if decoder_only:  # the frozen encoder's codes, once
+        with torch.no_grad(): codes = torch.cat([vq.encode(to_model(pool[i:i + 1000], device)) for i in range(0, len(pool), 1000)])
+        side = math.isqrt(codes.shape[1])
     def loss(step):
-        x = to_model(pool[torch.randint(len(images), (batch,), generator=g).to(device)], device)
-        out = vq(x)
-        return {"l1": F.l1_loss(out["recon"].float(), x), "l2": F.mse_loss(out["recon"].float(), x),
-                "commit": out["commit_loss"].float(), "entropy": out["entropy_loss"].float()}
-    hist = train_loop(list(vq.parameters()), loss, steps, lr, device, log, time_budget=budget)
+        idx = torch.randint(len(images), (batch,), generator=g).to(device)
+        x = to_model(pool[idx], device)
+        if decoder_only: recon, extra = vq.decoder(vq.quantize.lookup(codes[idx].view(-1, side, side))), {}
+        else:
+            out = vq(x)
+            recon, extra = out["recon"], {"commit": out["commit_loss"].float(), "entropy": out["entropy_loss"].float()}
+        err = recon.float() - x
+        if not detail_weight: return {"l1": err.abs().mean(), "l2": err.pow(2).mean(), **extra}
+        m = masks[idx].unsqueeze(1).float()
+        w = (1 + detail_weight * m).expand_as(err)
+        return {"l1": (err.abs() * w).sum() / w.sum(), "l2": (err.pow(2) * w).sum() / w.sum(), **extra,
+                "_detail_l1": (err.abs() * m).sum() / (m.sum() * 3).clamp(min=1)}
+    params = vq.decoder.parameters() if decoder_only else vq.parameters()
+    hist = train_loop(list(params), loss, steps, lr, device, log, time_budget=budget)
     return vq.eval(), hist
 
 # %% ../nbs/08_backbones.ipynb #e3543bcd
@@ -803,8 +837,13 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
     held_groups, hg_images = render_pool(cfg.heldout, cfg.seed + 1000, cfg.workers, "groups")
     log(f"rendered {len(groups)} + {len(held_groups)} several-subject and {len(famous)} famous pictures at {time.time() - t0:.0f} s")
     warm = warm or {}
-    vq, r_vq = part("magvit", lambda: train_magvit(torch.cat([images, g_images, f_images]), cfg.magvit_steps, cfg.batch, cfg.magvit_lr or cfg.lr, device,
-                                                   cfg.seed, say("magvit"), B.get("magvit"), init=warm.get("magvit", (None,))[0]))
+    all_scenes, all_images = scenes + groups + famous, torch.cat([images, g_images, f_images])
+    def magvit():
+        masks = detail_masks(all_scenes, cfg.workers) if cfg.magvit_detail_weight else None
+        return train_magvit(all_images, cfg.magvit_steps, cfg.batch, cfg.magvit_lr or cfg.lr, device, cfg.seed, say("magvit"), B.get("magvit"),
+                            init=warm.get("magvit", (None,))[0], masks=masks, detail_weight=cfg.magvit_detail_weight,
+                            decoder_only=cfg.magvit_decoder_only)
+    vq, r_vq = part("magvit", magvit)
     if stop_after == "magvit": return None
     probe, r_pr = part("probe", lambda: train_probe(images, reconstruct(vq, images, device), label_tensor(scenes), cfg.probe_steps,
                                                     cfg.batch, cfg.lr, device, cfg.seed, say("probe"), B.get("probe")))
