@@ -8,6 +8,8 @@
                                                           # Show-o trains on with pseudo-concepts (the kept candidate's run)
     python scripts/repretrain_toy.py --out out/dec --device cuda --refit-decoder 200 --detail-weight 8
                                                           # only MAGVIT-v2's decoder trains on, marks and accessories weighted
+    python scripts/repretrain_toy.py --out out/sd --device cuda --continue-showo 270 --continue-lr 1.5e-4 --pseudo --pseudo-share 0.25 --showo-detail-weight 4
+                                                          # v3.5's own continuation, with Show-o's t2i weighted on marks and accessories
 
 Without `--refit-magvit`, the earlier MAGVIT-v2 and probe (which see only pictures) are kept and CLIP and Show-o learn
 again. With it, the earlier MAGVIT-v2 goes on training for that many seconds on every kind of picture Show-o sees
@@ -29,6 +31,12 @@ of v3.5 run side by side on one GPU for the same seconds: detail weight 0 (more 
 is made on `pretrain_toy`'s held-out pretraining scenes only (no UnifyBench file is read): a candidate is shipped
 only if its manifest passes every quality bar; among those, the one with the highest `in_context_knowledge_t2i` on
 all 1,010 dressed held-out scenes (`scripts/backbone_guidance.py --all`) wins. If none passes, v3.5 stays.
+Answer: none passed (0.830, 0.813, 0.807 on the 300; 0.852, 0.854, 0.851 on the 1,010, v3.5 0.854); v3.5 stays.
+
+Stop 40's second question, written before its run: does Show-o draw marks and accessories better when its t2i loss
+weights the codes they touch? v3.5's own continuation (`--continue-showo 300 --continue-lr 1.5e-4 --pseudo
+--pseudo-share 0.25`) runs twice side by side on one GPU: `--showo-detail-weight 0` (more training alone) and 4. The
+same rule as above chooses (every bar in the manifest, then the 1,010 figure); if none passes, v3.5 stays.
 """
 import argparse, json
 from pathlib import Path
@@ -66,6 +74,8 @@ if __name__ == "__main__":
                     help="keep every part; only the earlier MAGVIT-v2's decoder goes on training for SECONDS (codes unchanged)")
     ap.add_argument("--detail-weight", type=float, default=None,
                     help="with --refit-magvit or --refit-decoder: extra weight of reconstruction errors on marks and accessories")
+    ap.add_argument("--showo-detail-weight", type=float, default=None,
+                    help="extra weight of Show-o's t2i loss on the codes a mark or accessory touches (backbones.detail_t2i_loss)")
     ap.add_argument("--continue-showo", type=float, default=None, metavar="SECONDS",
                     help="keep MAGVIT-v2, probe and CLIP; the earlier Show-o goes on training for SECONDS")
     ap.add_argument("--continue-lr", type=float, default=3e-4, help="Show-o's peak learning rate when going on (default 3e-4)")
@@ -97,6 +107,9 @@ if __name__ == "__main__":
     if a.continue_showo: cfg.budgets, cfg.showo_lr = {**cfg.budgets, "showo": a.continue_showo}, a.continue_lr
     if a.refit_decoder: cfg.budgets, cfg.magvit_lr, cfg.magvit_decoder_only = {**cfg.budgets, "magvit": a.refit_decoder}, a.refit_lr, True
     if a.detail_weight is not None: cfg.magvit_detail_weight = a.detail_weight
+    if a.showo_detail_weight is not None:
+        if a.refit_decoder: ap.error("--showo-detail-weight trains Show-o, which --refit-decoder keeps")
+        cfg.showo_detail_weight = a.showo_detail_weight
     if a.workers is not None: cfg.workers = a.workers
     if a.knowledge_share is not None: cfg.knowledge_share = a.knowledge_share
     if a.pseudo:
@@ -120,6 +133,7 @@ if __name__ == "__main__":
                    + ([f"--detail-weight {a.detail_weight:g}"] if a.detail_weight is not None else [])
                    + ([f"--continue-showo {a.continue_showo:g} --continue-lr {a.continue_lr:g}"] if a.continue_showo else [])
                    + ([f"--showo-budget {a.showo_budget:g}"] if a.showo_budget else [])
+                   + ([f"--showo-detail-weight {a.showo_detail_weight:g}"] if a.showo_detail_weight is not None else [])
                    + ([f"--knowledge-share {a.knowledge_share:g}"] if a.knowledge_share is not None else [])
                    + (["--pseudo"] if a.pseudo else []) + ([f"--pseudo-sets {a.pseudo_sets}"] if a.pseudo_sets else [])
                    + ([f"--pseudo-period {a.pseudo_period}"] if a.pseudo_period else [])

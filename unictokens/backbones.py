@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 from PIL import Image
 import torch.nn.functional as F
-from .vocab import VocabLayout
+from .vocab import IGNORE_ID, VocabLayout
 from .prompting import Prompter, word_tokenizer, encode_text, sample_t2i_mask, t2i_attention_mask, mmu_attention_mask
 from .magvit import MAGVITv2, MAGVITv2Config
 from .showo import ShowO, ShowOConfig, t2i_loss, mmu_loss, _prepare_mask
@@ -25,14 +25,15 @@ from .checkpoints import file_sha256
 __all__ = ['POOL_KINDS', 'T2I_CHECKED', 'STRICT', 'ASSET_FILES', 'QUALITY_BARS', 'PARTS', 'TOY_ATTRIBUTE_WORDS', 'TOY_PROMPTS',
            'TOY_ASSETS', 'QUALITY_NAMES', 'render_pool', 'render_scenes', 'to_model', 'label_tensor', 'AttributeProbe',
            'toy_magvit_config', 'toy_showo_config', 'toy_clip', 'clip_tokens', 'PretrainConfig', 'train_loop',
-           'BatchStream', 'batches', 'detail_masks', 'train_magvit', 'reconstruct', 'train_probe', 'clip_batch',
-           'train_clip', 'lm_batch', 'lm_attention_mask', 'Pools', 'fill_placeholders', 'showo_batch', 'showo_losses',
-           'train_showo', 'code_rows', 'PseudoConcepts', 'probe_accuracy_on', 't2i_accuracy', 'mmu_exact_match',
-           'clip_top1', 'in_context_fact_qa', 'prefix_mmu_ratio', 'grounded_vqa', 'knowledge_prompt',
-           'in_context_knowledge_t2i', 'pseudo_eval_set', 'learn_pseudo_rows', 'pseudo_knowledge_t2i', 'pretrain_toy',
-           'EvalKit', 'as_image', 'toy_answer_score', 'accessory_fact', 'fact_for_prompt', 'ToyJudge',
-           'toy_clip_preprocess', 'ProbeFaceEmbedder', 'toy_eval_kit', 'Backbone', 'load_toy_backbone',
-           'load_showo_backbone', 'load_backbone', 'untrained_toy_backbone', 'quality_table', 'reference_generation']
+           'BatchStream', 'batches', 'detail_masks', 'code_details', 'train_magvit', 'reconstruct', 'train_probe',
+           'clip_batch', 'train_clip', 'lm_batch', 'lm_attention_mask', 'Pools', 'fill_placeholders', 'showo_batch',
+           'detail_t2i_loss', 'showo_losses', 'train_showo', 'code_rows', 'PseudoConcepts', 'probe_accuracy_on',
+           't2i_accuracy', 'mmu_exact_match', 'clip_top1', 'in_context_fact_qa', 'prefix_mmu_ratio', 'grounded_vqa',
+           'knowledge_prompt', 'in_context_knowledge_t2i', 'pseudo_eval_set', 'learn_pseudo_rows',
+           'pseudo_knowledge_t2i', 'pretrain_toy', 'EvalKit', 'as_image', 'toy_answer_score', 'accessory_fact',
+           'fact_for_prompt', 'ToyJudge', 'toy_clip_preprocess', 'ProbeFaceEmbedder', 'toy_eval_kit', 'Backbone',
+           'load_toy_backbone', 'load_showo_backbone', 'load_backbone', 'untrained_toy_backbone', 'quality_table',
+           'reference_generation']
 
 # %% ../nbs/08_backbones.ipynb #806bee73
 def _render_many(scenes: list):
@@ -158,6 +159,7 @@ class PretrainConfig:
     magvit_decoder_only: bool = False  # go on training only a warm MAGVIT-v2's decoder (its codes, and so Show-o's, unchanged)
     showo_lr: float = 5e-4  # (a lower one suits going on from an earlier Show-o)
     cond_dropout: float = 0.1
+    showo_detail_weight: float = 0.0  # extra weight of the t2i loss on codes a mark or accessory touches (`detail_t2i_loss`)
     knowledge_share: float = 0.5  # of Show-o's t2i captions of pictures with an accessory: its colour only as a fact
     workers: int = 8
     budgets: dict = field(default_factory=lambda: {"magvit": 330, "probe": 45, "clip": 50, "showo": 420})  # seconds per model
@@ -236,6 +238,13 @@ def detail_masks(scenes: list,  # Scenes or Groups, as `render_pool` gives them
                 ) -> torch.Tensor:
     "(n, 64, 64) bool: the pixels of each picture that its marks and accessories cover (where drawing it without them changes it)."
     return (render_scenes(scenes, workers) != render_scenes([_plain(s) for s in scenes], workers)).any(-1)
+
+def code_details(masks: torch.Tensor,  # (n, H, W) bool, as `detail_masks` gives them
+                 side: int  # codes per side of the picture
+                ) -> torch.Tensor:
+    "(n, side * side) bool, row-major like the codes: the codes whose patch holds a detail pixel."
+    n, H, W = masks.shape
+    return masks.reshape(n, side, H // side, side, W // side).any(4).any(2).flatten(1)
 
 def train_magvit(images: torch.Tensor, steps: int, batch: int, lr: float, device: str, seed: int = 0, log=None, budget=None,
                  init: MAGVITv2 | None = None,  # go on training this tokenizer instead of a fresh one
@@ -353,6 +362,7 @@ class Pools:
     pseudo_codes: torch.Tensor | None = None  # (M, 3, N) codes of those pictures
     pseudo_named: list = field(default_factory=list)  # (M,) Scenes: each entity in another accessory (toyworld.pseudo_named_picture)
     pseudo_named_codes: torch.Tensor | None = None  # (M, N)
+    details: dict | None = None  # {"codes", "famous_codes", "pseudo_codes": (n, N) or (M, 3, N) bool}: codes a mark or accessory touches
 
 def fill_placeholders(ids: torch.Tensor, pr: Prompter, g: torch.Generator) -> torch.Tensor:
     """`ids` with the toy world's placeholders replaced by rows pretraining never trains as text: each row's `NAME` by
@@ -375,21 +385,21 @@ def showo_batch(pr: Prompter, pools: Pools, batch: int, cond_dropout: float, rng
     the t2i samples whose loss trains their rows (the rest read them fixed)."""
     P, n = pools, len(pools.scenes)
     if pseudo and step is None: raise ValueError("showo_batch: pseudo-concepts need the training step (batches(..., stepped=True))")
-    texts, codes, t_set, t_live = [], [], [], []
+    texts, codes, t_set, t_live, t_where = [], [], [], [], []  # t_where: (pool, index) of each t2i picture, for its details
     for i in torch.randint(n, (batch,), generator=g).tolist():
         t_set.append(-1); t_live.append(False)
         if pseudo and rng.random() < pseudo.t2i_share:  # a pseudo-concept's picture, from rows that have learnt a while
             j = pseudo.pick(step, rng, pseudo.min_phase); m, ent = pseudo.binding(j, step, P)
             if pseudo.named_share and rng.random() < pseudo.named_share:  # composing its look with a written accessory
                 texts.append(tw.pseudo_t2i_text(P.pseudo_named[m], named=True)); codes.append(P.pseudo_named_codes[m]); t_set[-1] = j
-                continue
+                t_where.append(("pseudo_named_codes", m)); continue
             k = rng.randrange(3)
-            texts.append(tw.pseudo_t2i_text(P.pseudo[m][1][k])); codes.append(P.pseudo_codes[m, k])
+            texts.append(tw.pseudo_t2i_text(P.pseudo[m][1][k])); codes.append(P.pseudo_codes[m, k]); t_where.append(("pseudo_codes", (m, k)))
             t_set[-1], t_live[-1] = j, k == 0 and pseudo.plain_trains_rows
         elif rng.random() < famous_share:
             j = rng.randrange(len(P.famous_scenes)); s = P.famous_scenes[j]
-            texts.append(tw.famous_t2i_text(tw.famous_of(s, P.famous), s, rng)); codes.append(P.famous_codes[j])
-        else: texts.append(tw.t2i_text(P.scenes[i], rng, knowledge_share)); codes.append(P.codes[i])
+            texts.append(tw.famous_t2i_text(tw.famous_of(s, P.famous), s, rng)); codes.append(P.famous_codes[j]); t_where.append(("famous_codes", j))
+        else: texts.append(tw.t2i_text(P.scenes[i], rng, knowledge_share)); codes.append(P.codes[i]); t_where.append(("codes", i))
     t_ids, t_lab = pr.t2i(texts, torch.stack(codes), sample_t2i_mask(batch, P.codes.shape[1], g), cond_dropout, g)
     kinds = rng.choices(list(tw.MMU_MIX), weights=list(tw.MMU_MIX.values()), k=batch)
     systems, convs, img, m_set = [], [], [], []
@@ -409,6 +419,9 @@ def showo_batch(pr: Prompter, pools: Pools, batch: int, cond_dropout: float, rng
     l_ids, l_lab = lm_batch(pr, [tw.lm_text(P.scenes[i], rng) for i in torch.randint(n, (max(1, batch // 4),), generator=g).tolist()])
     out = dict(t_ids=fill_placeholders(t_ids, pr, g), t_lab=t_lab, m_ids=fill_placeholders(m_ids, pr, g), m_lab=m_lab,
                l_ids=l_ids, l_lab=l_lab)
+    if P.details is not None:  # a pool without details (pseudo-concepts in another accessory) counts as none
+        none = torch.zeros(P.codes.shape[1], dtype=torch.bool)
+        out["t_detail"] = torch.stack([P.details[k][i] if k in P.details else none for k, i in t_where])
     if pseudo:
         fill = pr.tokenizer.convert_tokens_to_ids(tw.FILL)
         out |= dict(t_slot=pseudo.slots(t_ids, torch.tensor(t_set), fill), t_live=torch.tensor(t_live),
@@ -426,8 +439,21 @@ def _logits_with_rows(model: ShowO, ids: torch.Tensor, mask: torch.Tensor, slot:
     x = torch.where((slot >= 0)[..., None], rows.to(x.dtype), x)
     return model.logits(model.showo.model(inputs_embeds=x, attention_mask=_prepare_mask(mask, x.dtype, x.shape[1])).last_hidden_state)
 
+def detail_t2i_loss(logits: torch.Tensor, labels: torch.Tensor, text_len: int,  # as `t2i_loss`
+                    detail: torch.Tensor,  # (B, N) bool: the codes a mark or accessory touches
+                    weight: float  # those count 1 + weight
+                   ) -> torch.Tensor:
+    "`t2i_loss` as a weighted mean: the image codes at `detail` count 1 + `weight` (codes follow `<|soi|>`)."
+    lab = labels[:, text_len:]
+    ce = F.cross_entropy(logits[:, text_len:].flatten(0, 1).float(), lab.flatten(), ignore_index=IGNORE_ID, reduction="none").view_as(lab)
+    w = torch.ones_like(ce)
+    w[:, 1:1 + detail.shape[1]] += weight * detail.float()
+    w = w * (lab != IGNORE_ID)
+    return (ce * w).sum() / w.sum().clamp(min=1)
+
 def showo_losses(model: ShowO, b: dict, max_text_len: int, device: str,
-                 table: torch.Tensor | None = None  # pseudo-concept rows (`PseudoConcepts`): mmu trains them, t2i reads them (see t_live)
+                 table: torch.Tensor | None = None,  # pseudo-concept rows (`PseudoConcepts`): mmu trains them, t2i reads them (see t_live)
+                 detail_weight: float = 0.0  # t2i: codes a mark or accessory touches (the batch's `t_detail`) count 1 + this much
                 ) -> dict:
     """The t2i, mmu and lm losses of a `showo_batch` (masks are built on the device); with a pseudo-concept table, also
     the pseudo-concept samples' own losses and the rows' mean norm, logged only (`_` names)."""
@@ -435,7 +461,9 @@ def showo_losses(model: ShowO, b: dict, max_text_len: int, device: str,
     L = model.layout
     t_logits = _logits_with_rows(model, b["t_ids"], t2i_attention_mask(b["t_ids"], L), b.get("t_slot"), table, b.get("t_live"))
     m_logits = _logits_with_rows(model, b["m_ids"], mmu_attention_mask(b["m_ids"], L), b.get("m_slot"), table)
-    out = {"t2i": t2i_loss(t_logits, b["t_lab"], max_text_len + 1), "mmu": mmu_loss(m_logits, b["m_lab"]),
+    t2i = (detail_t2i_loss(t_logits, b["t_lab"], max_text_len + 1, b["t_detail"], detail_weight) if detail_weight
+           else t2i_loss(t_logits, b["t_lab"], max_text_len + 1))
+    out = {"t2i": t2i, "mmu": mmu_loss(m_logits, b["m_lab"]),
            "lm": 0.5 * mmu_loss(model(b["l_ids"], lm_attention_mask(b["l_ids"], L)), b["l_lab"])}
     if table is not None:
         with torch.no_grad():
@@ -449,10 +477,12 @@ def train_showo(pr: Prompter, pools: Pools, steps: int, batch: int, lr: float,
                 cond_dropout: float, device: str, seed: int = 0, log=None, budget=None, workers: int = 0,
                 init: ShowO | None = None,  # go on training this model instead of a fresh one
                 knowledge_share: float = 0.5,  # see showo_batch
-                pseudo: Optional["PseudoConcepts"] = None  # also train pseudo-concepts (their rows are thrown away after)
+                pseudo: Optional["PseudoConcepts"] = None,  # also train pseudo-concepts (their rows are thrown away after)
+                detail_weight: float = 0.0  # see showo_losses; needs `pools.details`
                ) -> tuple:
     "(ShowO, history) pretrained on the anonymous stream over a scene pool."
     from functools import partial
+    if detail_weight and pools.details is None: raise ValueError(f"detail_weight {detail_weight} needs pools.details (code_details)")
     torch.manual_seed(seed)
     model = (init or ShowO(toy_showo_config(pr.layout.text_size))).to(device).train()
     stream = batches(partial(showo_batch, pr, pools, batch, cond_dropout, knowledge_share=knowledge_share, pseudo=pseudo),
@@ -463,7 +493,7 @@ def train_showo(pr: Prompter, pools: Pools, steps: int, batch: int, lr: float,
         params = [{"params": params}, {"params": list(runs), "lr": pseudo.lr, "weight_decay": 0.0, "schedule": pseudo.lr_schedule}]
         hook = lambda step, opt: pseudo.rebind(runs, opt, model, pools, step)
     table = lambda: None if runs is None else torch.cat(list(runs))  # the runs' rows as one table, slot-indexed
-    hist = train_loop(params, lambda s: showo_losses(model, next(stream), pr.max_text_len, device, table()),
+    hist = train_loop(params, lambda s: showo_losses(model, next(stream), pr.max_text_len, device, table(), detail_weight),
                       steps, lr, device, log, time_budget=budget, before_step=hook)
     return model.eval(), hist
 
@@ -867,10 +897,14 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
             pools.pseudo_named = [tw.pseudo_named_picture(c, nrng) for c, _ in pools.pseudo]
             with torch.no_grad(): pools.pseudo_named_codes = encode(render_scenes(pools.pseudo_named, cfg.workers))
         log(f"rendered and encoded {len(pools.pseudo)} pseudo-concept entities at {time.time() - t0:.0f} s")
+    if cfg.showo_detail_weight:  # which codes of each picture Show-o draws a mark or an accessory in
+        side = math.isqrt(codes.shape[1]); det = lambda ss: code_details(detail_masks(ss, cfg.workers), side)
+        pools.details = {"codes": det(scenes), "famous_codes": det(famous)}
+        if cfg.pseudo: pools.details["pseudo_codes"] = det([s for _, pics in pools.pseudo for s in pics]).view(len(pools.pseudo), 3, -1)
     showo, r_so = part("showo", lambda: train_showo(pr, pools, cfg.showo_steps, cfg.showo_batch, cfg.showo_lr,
                                                     cfg.cond_dropout, device, cfg.seed, say("showo"), B.get("showo"), cfg.workers,
                                                     init=warm.get("showo", (None,))[0], knowledge_share=cfg.knowledge_share,
-                                                    pseudo=cfg.pseudo))
+                                                    pseudo=cfg.pseudo, detail_weight=cfg.showo_detail_weight))
     if stop_after == "showo": return None
     log(f"all four trained at {time.time() - t0:.0f} s; saving, then measuring")
     _save_assets(out, vq, showo, clip, probe)
