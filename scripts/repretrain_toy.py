@@ -37,6 +37,13 @@ Stop 40's second question, written before its run: does Show-o draw marks and ac
 weights the codes they touch? v3.5's own continuation (`--continue-showo 300 --continue-lr 1.5e-4 --pseudo
 --pseudo-share 0.25`) runs twice side by side on one GPU: `--showo-detail-weight 0` (more training alone) and 4. The
 same rule as above chooses (every bar in the manifest, then the 1,010 figure); if none passes, v3.5 stays.
+Answer: none passed (0.803 and 0.827 on the 300; 0.831 and 0.829 on the 1,010); v3.5 stays.
+
+Stop 40's third question, a measurement that ships nothing: does refitting the whole MAGVIT-v2 (encoder too) with
+detail weight put a small accessory's colour into the codes? Two refits of v3.5's tokenizer side by side for 230 s
+(`--refit-magvit 230 --stop-after magvit`, detail weight 0 and 8), each read through by v3.5's probe on the figure's
+300 scenes (`scripts/knowledge_ceiling.py --magvit`). If weight 8 raises the tokenizer's strict ceiling clearly over
+weight 0's (0.927 for v3.5), the next full re-pretraining uses it; otherwise the 64-code picture is the limit.
 """
 import argparse, json
 from pathlib import Path
