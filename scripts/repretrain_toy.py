@@ -45,8 +45,8 @@ detail weight put a small accessory's colour into the codes? Two refits of v3.5'
 300 scenes (`scripts/knowledge_ceiling.py --magvit`). If weight 8 raises the tokenizer's strict ceiling clearly over
 weight 0's (0.927 for v3.5), the next full re-pretraining uses it; otherwise the 64-code picture is the limit.
 Answer: the codes can hold it. Strict through the tokenizer 0.957 (weight 0) and 0.970 (weight 8), against 0.927;
-accessory colours lost 8 and 3 of 300, against 18. Most of it is training longer; weight 8 adds 4 pictures of 300,
-so the next re-pretraining refits with weight 8 and checks what that costs groups (`recon_l1`).
+accessory colours lost 8 and 3 of 300, against 18. Most of it is training longer. Weight 8 adds 4 pictures of 300,
+not clearly more than weight 0 by the rule above, so the next re-pretraining refits the tokenizer plainly and longer.
 """
 import argparse, json
 from pathlib import Path
