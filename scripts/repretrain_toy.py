@@ -108,6 +108,7 @@ if __name__ == "__main__":
     if sum(x is not None for x in (a.refit_magvit, a.continue_showo, a.refit_decoder)) > 1:
         ap.error("--refit-magvit, --refit-decoder and --continue-showo each say what trains: give one")
     if a.detail_weight is not None and not (a.refit_magvit or a.refit_decoder): ap.error("--detail-weight goes with --refit-magvit or --refit-decoder")
+    if a.showo_detail_weight is not None and a.refit_decoder: ap.error("--showo-detail-weight trains Show-o, which --refit-decoder keeps")
     kept = (("clip",) if a.refit_magvit else ("magvit", "probe", "clip") if a.continue_showo else ("probe", "clip", "showo") if a.refit_decoder
             else ("magvit", "probe"))
     old = seed_parts(src, out, kept)
@@ -117,9 +118,7 @@ if __name__ == "__main__":
     if a.continue_showo: cfg.budgets, cfg.showo_lr = {**cfg.budgets, "showo": a.continue_showo}, a.continue_lr
     if a.refit_decoder: cfg.budgets, cfg.magvit_lr, cfg.magvit_decoder_only = {**cfg.budgets, "magvit": a.refit_decoder}, a.refit_lr, True
     if a.detail_weight is not None: cfg.magvit_detail_weight = a.detail_weight
-    if a.showo_detail_weight is not None:
-        if a.refit_decoder: ap.error("--showo-detail-weight trains Show-o, which --refit-decoder keeps")
-        cfg.showo_detail_weight = a.showo_detail_weight
+    if a.showo_detail_weight is not None: cfg.showo_detail_weight = a.showo_detail_weight
     if a.workers is not None: cfg.workers = a.workers
     if a.knowledge_share is not None: cfg.knowledge_share = a.knowledge_share
     if a.pseudo:
