@@ -8,6 +8,8 @@
                                                           # Show-o trains on with pseudo-concepts (the kept candidate's run)
     python scripts/repretrain_toy.py --out out/dec --device cuda --refit-decoder 200 --detail-weight 8
                                                           # only MAGVIT-v2's decoder trains on, marks and accessories weighted
+    python scripts/repretrain_toy.py --out out/r --device cuda --refit-magvit 300 --showo-from-earlier --continue-lr 1.5e-4 --stop-after probe
+                                                          # a longer tokenizer refit; the same command again: Show-o from v3.5's on the new codes
     python scripts/repretrain_toy.py --out out/sd --device cuda --continue-showo 270 --continue-lr 1.5e-4 --pseudo --pseudo-share 0.25 --showo-detail-weight 4
                                                           # v3.5's own continuation, with Show-o's t2i weighted on marks and accessories
 
@@ -24,7 +26,9 @@ came from where.
 With `--refit-decoder`, every part is kept and only the earlier MAGVIT-v2's decoder goes on training
 (`train_magvit(decoder_only=True)`): the codes, and so the Show-o that learned them, stay exactly as they were, and the
 probe that judges pictures is the same one. `--detail-weight` weights reconstruction errors on marks and accessories
-(`backbones.detail_masks`) in either refit.
+(`backbones.detail_masks`) in either refit. With `--refit-magvit`, the manifest's `codes_unchanged` says what share of the
+held-out pictures' codes the refit tokenizer gives as the earlier one did; where most are kept, `--showo-from-earlier`
+lets Show-o go on from the earlier one (at `--continue-lr`) instead of learning from scratch.
 
 Stop 40's question, written before its run: do toy pictures lose the read fact in the decoder? Three decoder refits
 of v3.5 run side by side on one GPU for the same seconds: detail weight 0 (more training alone), 4 and 16. The choice
@@ -72,6 +76,17 @@ def seed_parts(src: Path, out: Path, names: tuple):
     return man
 
 
+def codes_unchanged(before: Path, after: Path, cfg, device: str) -> dict:
+    "The share of the held-out pool's codes a refit tokenizer gives as the earlier one did: how much a Show-o trained on the earlier codes still reads."
+    from unictokens.backbones import render_pool, to_model
+    _, held = render_pool(cfg.heldout, cfg.seed + 1000, cfg.workers)
+    def codes(folder):
+        vq = MAGVITv2.from_pretrained(folder).float().to(device).eval()
+        with torch.no_grad(): return torch.cat([vq.encode(to_model(held[i:i + 500], device)).cpu() for i in range(0, len(held), 500)])
+    return {"share": round((codes(before) == codes(after)).float().mean().item(), 4), "pictures": len(held),
+            "what": "of the codes of the held-out single-subject pictures, the share the refit tokenizer gives as the earlier one did"}
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True); ap.add_argument("--device", default="cuda")
@@ -86,6 +101,8 @@ if __name__ == "__main__":
                     help="with --refit-magvit or --refit-decoder: extra weight of reconstruction errors on marks and accessories")
     ap.add_argument("--showo-detail-weight", type=float, default=None,
                     help="extra weight of Show-o's t2i loss on the codes a mark or accessory touches (backbones.detail_t2i_loss)")
+    ap.add_argument("--showo-from-earlier", action="store_true",
+                    help="with --refit-magvit: Show-o starts from the earlier one (at --continue-lr), not from scratch, on the new codes")
     ap.add_argument("--continue-showo", type=float, default=None, metavar="SECONDS",
                     help="keep MAGVIT-v2, probe and CLIP; the earlier Show-o goes on training for SECONDS")
     ap.add_argument("--continue-lr", type=float, default=3e-4, help="Show-o's peak learning rate when going on (default 3e-4)")
@@ -108,6 +125,7 @@ if __name__ == "__main__":
     if sum(x is not None for x in (a.refit_magvit, a.continue_showo, a.refit_decoder)) > 1:
         ap.error("--refit-magvit, --refit-decoder and --continue-showo each say what trains: give one")
     if a.detail_weight is not None and not (a.refit_magvit or a.refit_decoder): ap.error("--detail-weight goes with --refit-magvit or --refit-decoder")
+    if a.showo_from_earlier and not a.refit_magvit: ap.error("--showo-from-earlier goes with --refit-magvit (--continue-showo keeps the codes)")
     if a.showo_detail_weight is not None and a.refit_decoder: ap.error("--showo-detail-weight trains Show-o, which --refit-decoder keeps")
     kept = (("clip",) if a.refit_magvit else ("magvit", "probe", "clip") if a.continue_showo else ("probe", "clip", "showo") if a.refit_decoder
             else ("magvit", "probe"))
@@ -116,6 +134,7 @@ if __name__ == "__main__":
     if a.showo_budget: cfg.budgets = {**cfg.budgets, "showo": a.showo_budget}
     if a.refit_magvit: cfg.budgets, cfg.magvit_lr = {**cfg.budgets, "magvit": a.refit_magvit}, a.refit_lr
     if a.continue_showo: cfg.budgets, cfg.showo_lr = {**cfg.budgets, "showo": a.continue_showo}, a.continue_lr
+    if a.showo_from_earlier: cfg.showo_lr = a.continue_lr
     if a.refit_decoder: cfg.budgets, cfg.magvit_lr, cfg.magvit_decoder_only = {**cfg.budgets, "magvit": a.refit_decoder}, a.refit_lr, True
     if a.detail_weight is not None: cfg.magvit_detail_weight = a.detail_weight
     if a.showo_detail_weight is not None: cfg.showo_detail_weight = a.showo_detail_weight
@@ -131,14 +150,16 @@ if __name__ == "__main__":
     warm = {"magvit": (MAGVITv2.from_pretrained(src / "magvit"), f"the earlier MAGVIT-v2 ({old.get('card')}, git "
                        f"{old.get('git_commit', '?')[:12]}), {'its decoder ' if a.refit_decoder else ''}trained on further for {refit:g} s"
                        + (f" with detail weight {a.detail_weight:g}" if a.detail_weight else ""))} if refit else {}
-    if a.continue_showo:
+    if a.continue_showo or a.showo_from_earlier:
         p = old["parts"]["showo"]
         warm["showo"] = (ShowO.from_pretrained(src / "showo", dtype=torch.float32), f"the earlier Show-o ({p['steps']} steps, {p['seconds']} s on {p['card']}, "
-                         f"git {old.get('git_commit', '?')[:12]}), trained on further for {a.continue_showo:g} s")
+                         f"git {old.get('git_commit', '?')[:12]}), trained on further for "
+                         + (f"{a.continue_showo:g} s" if a.continue_showo else f"{cfg.budgets['showo']:g} s on the refit tokenizer's codes"))
     cmd = " ".join(["python scripts/repretrain_toy.py --out", a.out, "--device", a.device] + (["--smoke"] if a.smoke else [])
                    + ([f"--from {a.src}"] if a.src != str(TOY_ASSETS) else [])
                    + ([f"--refit-magvit {a.refit_magvit:g} --refit-lr {a.refit_lr:g}"] if a.refit_magvit else [])
                    + ([f"--refit-decoder {a.refit_decoder:g} --refit-lr {a.refit_lr:g}"] if a.refit_decoder else [])
+                   + ([f"--showo-from-earlier --continue-lr {a.continue_lr:g}"] if a.showo_from_earlier else [])
                    + ([f"--detail-weight {a.detail_weight:g}"] if a.detail_weight is not None else [])
                    + ([f"--continue-showo {a.continue_showo:g} --continue-lr {a.continue_lr:g}"] if a.continue_showo else [])
                    + ([f"--showo-budget {a.showo_budget:g}"] if a.showo_budget else [])
@@ -156,7 +177,9 @@ if __name__ == "__main__":
     both = lambda xs: " and ".join([", ".join(xs[:-1]), xs[-1]] if len(xs) > 1 else xs)
     m["note"] = (f"{both(kept)} {'is' if len(kept) == 1 else 'are'} the earlier backbone's ({old.get('card')}, git "
                  f"{old.get('git_commit', '?')[:12]}); {both(trained)} {'was' if len(trained) == 1 else 'were'} trained by this command"
-                 + (" (MAGVIT-v2 starting from the earlier one)." if a.refit_magvit else
+                 + (" (MAGVIT-v2 and Show-o starting from the earlier ones)." if a.showo_from_earlier else
+                    " (MAGVIT-v2 starting from the earlier one)." if a.refit_magvit else
                     " (its decoder only, starting from the earlier one; its encoder and so its codes are the earlier ones)." if a.refit_decoder else " (starting from the earlier one)." if a.continue_showo else "."))
+    if a.refit_magvit: m["codes_unchanged"] = codes_unchanged(src / "magvit", out / "magvit", cfg, a.device)
     write_json(m, out / "manifest.json")
     print(json.dumps({k: round(v, 4) for k, v in m["quality"].items()}), "passes" if m["passes_bars"] else "MISSES a bar")

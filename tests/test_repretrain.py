@@ -25,7 +25,8 @@ def test_refit_decoder_keeps_every_other_weight(tmp_path):
 def test_refit_options_refuse_bad_mixes(tmp_path):
     for extra, says in ((["--refit-decoder", "1", "--continue-showo", "1"], "give one"),
                         (["--detail-weight", "4"], "goes with --refit-magvit or --refit-decoder"),
-                        (["--refit-decoder", "1", "--showo-detail-weight", "4"], "which --refit-decoder keeps")):
+                        (["--refit-decoder", "1", "--showo-detail-weight", "4"], "which --refit-decoder keeps"),
+                        (["--continue-showo", "1", "--showo-from-earlier"], "goes with --refit-magvit")):
         r = subprocess.run([sys.executable, "scripts/repretrain_toy.py", "--out", str(tmp_path / "x"), "--device", "cpu", "--smoke", *extra],
                            cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert r.returncode == 2 and says in r.stderr, (extra, r.stderr[-500:])
