@@ -897,14 +897,15 @@ def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu"
             pools.pseudo_named = [tw.pseudo_named_picture(c, nrng) for c, _ in pools.pseudo]
             with torch.no_grad(): pools.pseudo_named_codes = encode(render_scenes(pools.pseudo_named, cfg.workers))
         log(f"rendered and encoded {len(pools.pseudo)} pseudo-concept entities at {time.time() - t0:.0f} s")
-    if cfg.showo_detail_weight:  # which codes of each picture Show-o draws a mark or an accessory in
-        side = math.isqrt(codes.shape[1]); det = lambda ss: code_details(detail_masks(ss, cfg.workers), side)
-        pools.details = {"codes": det(scenes), "famous_codes": det(famous)}
-        if cfg.pseudo: pools.details["pseudo_codes"] = det([s for _, pics in pools.pseudo for s in pics]).view(len(pools.pseudo), 3, -1)
-    showo, r_so = part("showo", lambda: train_showo(pr, pools, cfg.showo_steps, cfg.showo_batch, cfg.showo_lr,
-                                                    cfg.cond_dropout, device, cfg.seed, say("showo"), B.get("showo"), cfg.workers,
-                                                    init=warm.get("showo", (None,))[0], knowledge_share=cfg.knowledge_share,
-                                                    pseudo=cfg.pseudo, detail_weight=cfg.showo_detail_weight))
+    def showo_part():
+        if cfg.showo_detail_weight:  # which codes of each picture Show-o draws a mark or an accessory in
+            side = math.isqrt(codes.shape[1]); det = lambda ss: code_details(detail_masks(ss, cfg.workers), side)
+            pools.details = {"codes": det(scenes), "famous_codes": det(famous)}
+            if cfg.pseudo: pools.details["pseudo_codes"] = det([s for _, pics in pools.pseudo for s in pics]).view(len(pools.pseudo), 3, -1)
+        return train_showo(pr, pools, cfg.showo_steps, cfg.showo_batch, cfg.showo_lr, cfg.cond_dropout, device, cfg.seed, say("showo"),
+                           B.get("showo"), cfg.workers, init=warm.get("showo", (None,))[0], knowledge_share=cfg.knowledge_share,
+                           pseudo=cfg.pseudo, detail_weight=cfg.showo_detail_weight)
+    showo, r_so = part("showo", showo_part)
     if stop_after == "showo": return None
     log(f"all four trained at {time.time() - t0:.0f} s; saving, then measuring")
     _save_assets(out, vq, showo, clip, probe)
