@@ -30,3 +30,14 @@ def test_refit_options_refuse_bad_mixes(tmp_path):
         r = subprocess.run([sys.executable, "scripts/repretrain_toy.py", "--out", str(tmp_path / "x"), "--device", "cpu", "--smoke", *extra],
                            cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert r.returncode == 2 and says in r.stderr, (extra, r.stderr[-500:])
+
+
+def test_split_refit_reports_codes_unchanged(tmp_path):
+    "A tokenizer refit stopped before Show-o says what share of the held-out codes it kept, so going on from the earlier Show-o is a choice made first."
+    out = tmp_path / "r"
+    r = subprocess.run([sys.executable, "scripts/repretrain_toy.py", "--out", str(out), "--device", "cpu", "--smoke",
+                        "--refit-magvit", "1", "--showo-from-earlier", "--stop-after", "magvit"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    cu = json.loads((out / "parts" / "codes_unchanged.json").read_text())
+    assert 0 <= cu["share"] <= 1 and cu["pictures"] > 0 and f"codes unchanged: {cu['share']:.4f}" in r.stdout, (cu, r.stdout[-500:])
+    assert not (out / "parts" / "showo.json").exists() and not (out / "manifest.json").exists()  # stopped where asked
