@@ -8,8 +8,8 @@
                                                           # Show-o trains on with pseudo-concepts (the kept candidate's run)
     python scripts/repretrain_toy.py --out out/dec --device cuda --refit-decoder 200 --detail-weight 8
                                                           # only MAGVIT-v2's decoder trains on, marks and accessories weighted
-    python scripts/repretrain_toy.py --out out/r --device cuda --refit-magvit 300 --showo-from-earlier --continue-lr 1.5e-4 \
-        --showo-budget 380 --pseudo --pseudo-share 0.25 --stop-after probe
+    python scripts/repretrain_toy.py --out out/r --device cuda --refit-magvit 200 --showo-from-earlier --continue-lr 1.5e-4 \
+        --showo-budget 240 --pseudo --pseudo-share 0.25 --stop-after probe
                                                           # a longer tokenizer refit (prints codes_unchanged); the same command
                                                           # again without --stop-after: Show-o from v3.5's on the new codes
     python scripts/repretrain_toy.py --out out/sd --device cuda --continue-showo 270 --continue-lr 1.5e-4 --pseudo --pseudo-share 0.25 --showo-detail-weight 4
@@ -62,6 +62,9 @@ One candidate, one run. It ships as v3.6 only if its manifest passes every quali
 `in_context_knowledge_t2i` on all 1,010 dressed held-out scenes is at least v3.5's on the same kind of machine (0.854
 on an H100, 0.840 on this 2-core CPU: GPU time is short, so it may be measured here); otherwise v3.5 stays.
 No UnifyBench file is read. `codes_unchanged` is recorded whatever it is: a low share says Show-o had more to relearn.
+Amended before any run: nine refused machine starts left 1,229 s of GPU, too little for two calls and a fresh start
+between them, so the candidate is made in one call: the tokenizer refit for 200 s and Show-o for 240 s (about the
+steps of stop 40's 230 s refit, which ran beside another; v3.5's Show-o had 270 s). The rule is unchanged.
 """
 import argparse, json
 from pathlib import Path
