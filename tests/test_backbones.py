@@ -49,8 +49,6 @@ def test_shipped_toy_backbone_reproduces_stored_generation():
     toy = load_backbone("toy")
     q, bars = toy.manifest["quality"], toy.manifest["quality_bars"]
     assert bars == QUALITY_BARS and toy.manifest["passes_bars"] == all(q[k] >= bar for k, bar in bars.items())
-    first_five = ("probe_accuracy_min", "recon_probe_accuracy_min", "t2i_attribute_accuracy", "mmu_exact_match", "clip_top1")
-    assert all(q[k] >= bars[k] for k in first_five), {k: q[k] for k in first_five}
-    # in_context_fact_qa, grounded_vqa and in_context_knowledge_t2i miss their bars in this backbone (issue 13): recorded, not hidden
+    assert toy.manifest["passes_bars"], {k: q[k] for k in bars if q[k] < bars[k]}  # v3.6 passes all nine (issue 13)
     ref = json.loads((Path(__file__).parent / "data" / "toy_generation.json").read_text())
     assert reference_generation(toy, ref) == ref["codes"]
