@@ -85,15 +85,12 @@ def main():
 def other_magvit(path: str):
     "A MAGVIT-v2 from a folder, or from the float16 state dict `pretrain_toy` keeps in parts/magvit.safetensors."
     from pathlib import Path
-    from unictokens.backbones import toy_magvit_config
+    from unictokens.backbones import _load_part
     from unictokens.magvit import MAGVITv2
     p = Path(path)
     if p.is_dir(): return MAGVITv2.from_pretrained(p)
     if not p.is_file(): raise SystemExit(f"--magvit {path}: no such folder or file")
-    from safetensors.torch import load_file
-    vq = MAGVITv2(toy_magvit_config())
-    vq.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in load_file(p).items()})
-    return vq
+    return _load_part(p, "magvit", 0)  # MAGVIT-v2's size does not depend on the text vocabulary
 
 
 if __name__ == "__main__":

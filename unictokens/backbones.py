@@ -826,11 +826,16 @@ def _build(name: str, text_size: int) -> nn.Module:
     return {"magvit": lambda: MAGVITv2(toy_magvit_config()), "probe": AttributeProbe, "clip": lambda: toy_clip(text_size),
             "showo": lambda: ShowO(toy_showo_config(text_size))}[name]()
 
+def _load_part(w: Path, name: str, text_size: int) -> nn.Module:
+    "One part's model from the float16 weights `pretrain_toy` keeps in `parts/NAME.safetensors`, in float32 again."
+    from safetensors.torch import load_file
+    m = _build(name, text_size); m.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in load_file(w).items()})
+    return m
+
 def _part(out: Path, name: str, text_size: int, device: str, train, log) -> tuple:
     """`(model, record)`: train one model and keep it (float16) in `out/parts/NAME.*`, or reuse what an earlier run kept.
     Either way the model returned is the one read back from that file, so later models train on exactly the shipped
     weights and a run split over calls equals one that is not."""
-    from safetensors.torch import load_file
     from unictokens.checkpoints import write_json, write_safetensors
     w, r = out / "parts" / f"{name}.safetensors", out / "parts" / f"{name}.json"
     if w.is_file() and r.is_file(): log(f"{name}: reusing {w} from an earlier run")
@@ -841,8 +846,7 @@ def _part(out: Path, name: str, text_size: int, device: str, train, log) -> tupl
         write_safetensors({k: v.detach().cpu().contiguous() for k, v in _half(m.state_dict()).items()}, w)
         write_json(record, r)  # written last: a part counts as done only once both files exist
         log(f"{name} done in {record['seconds']:.0f} s ({len(hist)} steps), kept in {w}")
-    m = _build(name, text_size); m.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in load_file(w).items()})
-    return m.to(device).eval(), json.loads(r.read_text())
+    return _load_part(w, name, text_size).to(device).eval(), json.loads(r.read_text())
 
 def pretrain_toy(out_dir, cfg: PretrainConfig | None = None, device: str = "cpu", log=print,
                  stop_after: str | None = None,  # one of PARTS: train up to it and return None (a later call goes on)
