@@ -22,6 +22,8 @@ never the seed-0 world whose test files UnifyBench reports. Numbers, not a test.
     python scripts/sweep_recipe.py choice pace_words --out out/pw --pack $OUT/pw.tgz --per-category 10 --processes 6  # (and --world-seed 2,
     python scripts/sweep_recipe.py choice kept_words --world-seed 3 --out out/kw3 --pack $OUT/kw3.tgz --per-category 10 --processes 6  # all three
                                                                                     # at once: 3 x 12 processes, 391 s on one H100)
+    python scripts/sweep_recipe.py choice backbone --candidate out/cand --out out/bb --pack $OUT/bb.tgz --per-category 10 --processes 15
+                                                                                    # a candidate backbone against the shipped one
 
 `run` makes the seed-1 world, then trains and scores "ours" (no ablations, no baselines) on six of its concepts (two per
 category, seed 0) once per setting in GRID, as separate `unictokens demo` processes (all at once, or `--processes` at a
@@ -114,6 +116,20 @@ It did not pass: -0.001 [-0.027, +0.024] on the seed-3 world. The fact rose ther
 +0.23]), the concept with its fact within noise (+0.06 [-0.00, +0.13]), identity -0.05 [-0.15, +0.05], grounded VQA
 0.79 to 0.77. `kept_words` passed on one held-out world of three and stays out of the recipe.
 
+`backbone` asks of a candidate toy backbone (`--candidate FOLDER`) what the manifest's quality bars cannot: do concepts
+trained on it with the tiny recipe score as well as on the shipped one, on held-out concepts? The bars measure the
+backbone on made-up entities; v3.6 passed every one and then, on the test world (`10b_bench`), scored lower than v3.5
+on the four headline scores (-0.026 [-0.049, -0.004], 20 concepts x 3 seeds, one H100), a look nothing gated before
+it shipped. `scripts/ship_backbone.py --heldout FILE` now reads this choice's answer (`results/sweep/backbone.json`,
+tied to both backbones by their manifests' sha256) and refuses a candidate whose mean of the four headline scores is
+below the shipped one's with the whole 95% interval of the paired difference under zero.
+
+Asked first with v3.5 as the candidate against the shipped v3.6, on the seed-1 world's 20 concepts x 3 seeds (written
+before the run): a measurement, not a choice. Whatever it answers, v3.6 stays shipped this session: issue 13 asks that
+every quality bar passes with the shipped weights, and v3.5 misses one (drawing from context 0.827 against 0.85). What
+it tells: whether the test world's regression is seen on concepts no test file holds (v3.5 ahead with its interval
+above zero), or not; either way it is the figure the next backbone's gate compares against.
+
 (`words`' none, `--shared-init codes --no-fixed-words`, reached `unictokens demo` as "the preset's start" until
 `_inits` in `11_cli`: right while the preset started from codes, as when `words` ran; a rerun now gets codes as asked.)
 """
@@ -145,7 +161,9 @@ CHOICES = {"heads": ("frozen_head", ("none", "identifier", "all"), lambda s: ["-
            # stage 2 leaves the shared rows as stage 1 made them, asked again on top of the kept look-word rows
            "kept_words": ("kept", ("none", "shared"), lambda s: [] if s == "none" else ["--kept-rows", s]),
            # stage 2's pace on the shared rows, asked again on top of the kept look-word rows
-           "pace_words": ("lr_scale", ("none", "0.1"), lambda s: [] if s == "none" else ["--lr-scale", f"shared={s}"])}
+           "pace_words": ("lr_scale", ("none", "0.1"), lambda s: [] if s == "none" else ["--lr-scale", f"shared={s}"]),
+           # a candidate toy backbone (--candidate FOLDER) against the shipped one, the tiny recipe on both: ship_backbone's gate
+           "backbone": ("backbone", ("none", "candidate"), lambda s: [] if s == "none" else ["--backbone", "{candidate}"])}
 CHOICE_RULE = ("adopt a {field} other than none (the release's) only if its mean of the four headline scores beats none's, paired "
                "over (concept, seed), with the 95% bootstrap interval of the difference above zero; among several, the highest mean")
 
@@ -161,6 +179,23 @@ def _launch(cmd: list, log: Path, threads: int) -> subprocess.Popen:
                             env={**os.environ, "UNICTOKENS_THREADS": str(threads)})
 
 
+def _backbones(a) -> dict:
+    "For the `backbone` choice: the two backbones' versions and manifest hashes, which tie the answer to them ({} otherwise)."
+    from unictokens.backbones import TOY_ASSETS
+    from unictokens.checkpoints import file_sha256
+    if a.sweep != "backbone":
+        if a.candidate: sys.exit(f"--candidate is for the backbone choice, not {a.sweep}")
+        return {}
+    if not a.candidate: sys.exit("choice backbone needs --candidate FOLDER (a backbone folder pretrain_toy or repretrain_toy.py wrote)")
+    found = {}
+    for side, folder in (("shipped", TOY_ASSETS), ("candidate", Path(a.candidate))):
+        mf = folder / "manifest.json"
+        if not mf.is_file(): sys.exit(f"{mf}: no manifest (is {folder} a backbone folder?)")
+        lineage = json.loads(mf.read_text()).get("lineage") or [{}]
+        found[f"{side}_manifest_sha256"], found[f"{side}_version"] = file_sha256(mf), lineage[-1].get("version")
+    return found
+
+
 def choice(a):
     """Train and score ours under every setting of one of CHOICES on the held-out concepts x 3 seeds, one torchrun per
     setting, at once. With `--resume ARCHIVE` (this sweep's archive from a run cut short by its deadline) the pairs it
@@ -172,6 +207,8 @@ def choice(a):
         if settings[0] != "none" or not set(settings) <= set(CHOICES[a.sweep][1]):
             sys.exit(f"--settings {a.settings}: none (the release's) first, then any of {CHOICES[a.sweep][1][1:]}")
     if a.world_seed == 0: sys.exit("--world-seed 0 is the world whose test files UnifyBench reports: choices are made on other worlds")
+    backbones = _backbones(a)
+    if backbones: args = lambda s, f=args: [x.format(candidate=a.candidate) for x in f(s)]
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     world = out / "world"
     if not (world / "concepts_list.json").is_file(): make_world(world, seed=a.world_seed)
@@ -220,7 +257,8 @@ def choice(a):
                     tar.add(f, str(Path(h) / f.relative_to(src)) if "failures" not in f.parts else str(f.relative_to(out)))
             for f in sorted(out.glob(f"{h}*.log")): tar.add(f, f.name)
         info = {"sweep": a.sweep, "field": field, "concepts": chosen, "world_seed": a.world_seed, "seeds": a.seeds, "settings": list(settings),
-                "seconds": round(time.time() - t0, 1), "exit_codes": codes, "processes_per_setting": a.processes, "threads_per_process": threads}
+                "seconds": round(time.time() - t0, 1), "exit_codes": codes, "processes_per_setting": a.processes, "threads_per_process": threads,
+                **backbones}
         if earlier: info = {**info, "seconds": round(earlier["seconds"] + info["seconds"], 1), "launches": [
             {k: earlier.get(k) for k in ("seconds", "exit_codes", "processes_per_setting")},
             {"seconds": info["seconds"], "exit_codes": codes, "kept_pairs": len(done), "threads_per_process": threads}]}
@@ -350,6 +388,7 @@ if __name__ == "__main__":
     h.add_argument("--world-seed", type=int, default=1, help="the held-out toy world (1; another, such as 2, to confirm an answer; never 0)")
     h.add_argument("--settings", default=None, help="a subset of the sweep's settings, none first (a confirmation)")
     h.add_argument("--resume", default=None, help="this sweep's archive from a run its deadline cut short: run only the pairs it lacks")
+    h.add_argument("--candidate", default=None, help="the backbone choice's candidate: a folder pretrain_toy or repretrain_toy.py wrote")
     h.set_defaults(func=choice)
     mh = sub.add_parser("merge-choice"); mh.add_argument("archive"); mh.add_argument("--into", required=True); mh.set_defaults(func=merge_choice)
     a = ap.parse_args(); a.func(a)
