@@ -1,12 +1,20 @@
 """Ship a candidate toy backbone (a folder `pretrain_toy` or `repretrain_toy.py` wrote) as the package's `assets/toy`.
 
-    python scripts/ship_backbone.py out/r --version v3.6 --what "v3.5's MAGVIT-v2 refit for 200 s, ..." --dry-run
-    python scripts/ship_backbone.py out/r --version v3.6 --what "..."
+    python scripts/sweep_recipe.py choice backbone --candidate out/r --out out/bb --pack $OUT/bb.tgz --per-category 10 --processes 15  # a GPU
+    python scripts/sweep_recipe.py merge-choice bb.tgz --into out/bb_answer
+    python scripts/ship_backbone.py out/r --version v3.7 --what "..." --heldout out/bb_answer/backbone.json --dry-run
+    python scripts/ship_backbone.py out/r --version v3.7 --what "..." --heldout out/bb_answer/backbone.json
 
 Checks before anything is written, each refusal naming the file and field:
 - the candidate's manifest passes every quality bar (`passes_bars`), and its bars are the package's `QUALITY_BARS`;
 - every file its manifest hashes is there with that sha256 (a truncated copy from the GPU machine is refused);
-- the shipped files come to at most 40 MB.
+- the shipped files come to at most 40 MB;
+- concepts trained on it score, on held-out concepts, not lower than on the shipped backbone beyond the interval:
+  `--heldout FILE` is `scripts/sweep_recipe.py choice backbone --candidate FOLDER`'s answer (merged with
+  `merge-choice`), tied to this candidate and to the shipped backbone by their manifests' sha256, and the paired
+  difference in the mean of the four headline scores must have the upper end of its 95% interval at zero or above.
+  The bars measure the backbone on made-up entities; this measures what a user trains on it (v3.6 passed every bar
+  and scored lower on the test world, 10b_bench).
 Then the files replace `assets/toy`'s, the manifest gets the old lineage plus this version's entry (its `measured_later`
 starts empty: figures measured after shipping belong to the version they measured), the stored generation
 `tests/data/toy_generation.json` is redrawn on this CPU with the new weights, and `load_backbone("toy")` is timed.
@@ -42,10 +50,32 @@ def check(cand: Path) -> dict:
     return m
 
 
-def ship(cand: Path, version: str, what: str, dry_run: bool):
+def check_heldout(cand: Path, answer: Path) -> dict:
+    "The held-out comparison's paired difference, after checking it is about this candidate and the shipped backbone."
+    if not answer.is_file(): raise SystemExit(f"{answer}: no such file (make it with sweep_recipe.py choice backbone, then merge-choice)")
+    try: h = json.loads(answer.read_text())
+    except json.JSONDecodeError as e: raise SystemExit(f"{answer}: not JSON ({e})")
+    if h.get("sweep") != "backbone": raise SystemExit(f"{answer}: field sweep is {h.get('sweep')!r}, not 'backbone'")
+    for side, mf in (("candidate", cand / "manifest.json"), ("shipped", TOY_ASSETS / "manifest.json")):
+        if h.get(f"{side}_manifest_sha256") != file_sha256(mf):
+            raise SystemExit(f"{answer}: field {side}_manifest_sha256 is not the sha256 of {mf}: it compared other backbones")
+    if h.get("world_seed", 0) == 0: raise SystemExit(f"{answer}: field world_seed must name a held-out world, not the test world 0")
+    d = (h.get("rows", {}).get("candidate") or {}).get("difference_from_none")
+    if not d or None in d: raise SystemExit(f"{answer}: field rows.candidate.difference_from_none is missing")
+    pairs = h["rows"]["candidate"].get("pairs")
+    said = f"{d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}] ({pairs} pairs, seed-{h['world_seed']} world)"
+    if d[2] < 0: raise SystemExit(f"{answer}: field rows.candidate.difference_from_none: concepts score lower on the candidate, "
+                                  f"{said} on the mean of the four headline scores; not shipped")
+    print(f"{answer}: on held-out concepts the candidate minus the shipped backbone is {said}: not lower beyond the interval")
+    return {"heldout_difference": d, "heldout_pairs": pairs, "heldout_world_seed": h["world_seed"]}
+
+
+def ship(cand: Path, version: str, what: str, dry_run: bool, heldout: Path):
     m, old = check(cand), json.loads((TOY_ASSETS / "manifest.json").read_text())
+    gate = check_heldout(cand, heldout)
     commit = subprocess.run(["git", "rev-parse", "--short=7", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    entry = {"version": version, "commit": commit, "what": what, "quality": {k: round(v, 4) for k, v in m["quality"].items()}}
+    entry = {"version": version, "commit": commit, "what": what, "quality": {k: round(v, 4) for k, v in m["quality"].items()},
+             **gate}
     if any(e.get("version") == version for e in old.get("lineage", [])): raise SystemExit(f"{TOY_ASSETS / 'manifest.json'}: lineage already has {version}")
     if dry_run: print("would ship:", json.dumps(entry, indent=1)); return
     for rel in old["sha256"]:
@@ -68,6 +98,8 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("candidate", type=Path); ap.add_argument("--version", required=True)
     ap.add_argument("--what", required=True, help="one paragraph for the manifest's lineage: what was trained, how long, on what")
+    ap.add_argument("--heldout", type=Path, required=True,
+                    help="sweep_recipe.py choice backbone's merged answer for this candidate (results/sweep/backbone.json's form)")
     ap.add_argument("--dry-run", action="store_true", help="run every check, write nothing")
     a = ap.parse_args()
-    ship(a.candidate, a.version, a.what, a.dry_run)
+    ship(a.candidate, a.version, a.what, a.dry_run, a.heldout)
