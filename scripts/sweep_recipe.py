@@ -230,6 +230,8 @@ def choice(a):
             if (earlier["sweep"], earlier["concepts"], earlier["seeds"], earlier.get("world_seed", 1)) != (a.sweep, chosen, a.seeds, a.world_seed):
                 sys.exit(f"--resume {a.resume}: that archive is sweep {earlier['sweep']!r} over {len(earlier['concepts'])} concepts x "
                          f"seeds {earlier['seeds']}, not this one ({a.sweep!r}, {len(chosen)} concepts x seeds {a.seeds})")
+            changed = [k for k, v in backbones.items() if k.endswith("_sha256") and earlier.get(k) != v]
+            if changed: sys.exit(f"--resume {a.resume}: field {changed[0]} differs: that archive compared other backbones than these")
             for m in tar.getmembers():
                 parts = m.name.split("/")  # SETTING/concepts/seed_S/CONCEPT/result.json
                 if m.isfile() and len(parts) == 5 and parts[1] == "concepts" and parts[4] == "result.json":
