@@ -11,7 +11,7 @@ Checks before anything is written, each refusal naming the file and field:
 - the shipped files come to at most 40 MB;
 - concepts trained on it score, on held-out concepts, not lower than on the shipped backbone beyond the interval:
   `--heldout FILE` is `scripts/sweep_recipe.py choice backbone --candidate FOLDER`'s answer (merged with
-  `merge-choice`), tied to this candidate and to the shipped backbone by their manifests' sha256, and the paired
+  `merge-choice`), tied to this candidate and to the shipped backbone by their `weights_id`, and the paired
   difference in the mean of the four headline scores must have the upper end of its 95% interval at zero or above.
   The bars measure the backbone on made-up entities; this measures what a user trains on it (v3.6 passed every bar
   and scored lower on the test world, 10b_bench).
@@ -23,7 +23,7 @@ The rest (notebook pictures, the 20-concept benchmark) is a person's job: the sc
 import argparse, json, shutil, subprocess, sys, time
 from pathlib import Path
 
-from unictokens.backbones import QUALITY_BARS, TOY_ASSETS, load_backbone, reference_generation
+from unictokens.backbones import QUALITY_BARS, TOY_ASSETS, load_backbone, reference_generation, weights_id
 from unictokens.checkpoints import file_sha256, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,9 +56,9 @@ def check_heldout(cand: Path, answer: Path) -> dict:
     try: h = json.loads(answer.read_text())
     except json.JSONDecodeError as e: raise SystemExit(f"{answer}: not JSON ({e})")
     if h.get("sweep") != "backbone": raise SystemExit(f"{answer}: field sweep is {h.get('sweep')!r}, not 'backbone'")
-    for side, mf in (("candidate", cand / "manifest.json"), ("shipped", TOY_ASSETS / "manifest.json")):
-        if h.get(f"{side}_manifest_sha256") != file_sha256(mf):
-            raise SystemExit(f"{answer}: field {side}_manifest_sha256 is not the sha256 of {mf}: it compared other backbones")
+    for side, folder in (("candidate", cand), ("shipped", TOY_ASSETS)):
+        if h.get(f"{side}_weights_id") != weights_id(folder):
+            raise SystemExit(f"{answer}: field {side}_weights_id is not the weights_id of {folder}: it compared other backbones")
     if h.get("world_seed", 0) == 0: raise SystemExit(f"{answer}: field world_seed must name a held-out world, not the test world 0")
     d = (h.get("rows", {}).get("candidate") or {}).get("difference_from_none")
     if not d or None in d: raise SystemExit(f"{answer}: field rows.candidate.difference_from_none is missing")

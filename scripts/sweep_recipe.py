@@ -121,7 +121,7 @@ trained on it with the tiny recipe score as well as on the shipped one, on held-
 backbone on made-up entities; v3.6 passed every one and then, on the test world (`10b_bench`), scored lower than v3.5
 on the four headline scores (-0.026 [-0.049, -0.004], 20 concepts x 3 seeds, one H100), a look nothing gated before
 it shipped. `scripts/ship_backbone.py --heldout FILE` now reads this choice's answer (`results/sweep/backbone.json`,
-tied to both backbones by their manifests' sha256) and refuses a candidate whose mean of the four headline scores is
+tied to both backbones by their `weights_id`: the hashes of their weight files) and refuses a candidate whose mean of the four headline scores is
 below the shipped one's with the whole 95% interval of the paired difference under zero.
 
 Asked first with v3.5 as the candidate against the shipped v3.6, on the seed-1 world's 20 concepts x 3 seeds (written
@@ -188,9 +188,8 @@ def _launch(cmd: list, log: Path, threads: int) -> subprocess.Popen:
 
 
 def _backbones(a) -> dict:
-    "For the `backbone` choice: the two backbones' versions and manifest hashes, which tie the answer to them ({} otherwise)."
-    from unictokens.backbones import TOY_ASSETS
-    from unictokens.checkpoints import file_sha256
+    "For the `backbone` choice: the two backbones' versions and `weights_id`s, which tie the answer to them ({} otherwise)."
+    from unictokens.backbones import TOY_ASSETS, weights_id
     if a.sweep != "backbone":
         if a.candidate: sys.exit(f"--candidate is for the backbone choice, not {a.sweep}")
         return {}
@@ -200,7 +199,7 @@ def _backbones(a) -> dict:
         mf = folder / "manifest.json"
         if not mf.is_file(): sys.exit(f"{mf}: no manifest (is {folder} a backbone folder?)")
         lineage = json.loads(mf.read_text()).get("lineage") or [{}]
-        found[f"{side}_manifest_sha256"], found[f"{side}_version"] = file_sha256(mf), lineage[-1].get("version")
+        found[f"{side}_weights_id"], found[f"{side}_version"] = weights_id(folder), lineage[-1].get("version")
     return found
 
 
@@ -230,7 +229,7 @@ def choice(a):
             if (earlier["sweep"], earlier["concepts"], earlier["seeds"], earlier.get("world_seed", 1)) != (a.sweep, chosen, a.seeds, a.world_seed):
                 sys.exit(f"--resume {a.resume}: that archive is sweep {earlier['sweep']!r} over {len(earlier['concepts'])} concepts x "
                          f"seeds {earlier['seeds']}, not this one ({a.sweep!r}, {len(chosen)} concepts x seeds {a.seeds})")
-            changed = [k for k, v in backbones.items() if k.endswith("_sha256") and earlier.get(k) != v]
+            changed = [k for k, v in backbones.items() if k.endswith("_weights_id") and earlier.get(k) != v]
             if changed: sys.exit(f"--resume {a.resume}: field {changed[0]} differs: that archive compared other backbones than these")
             for m in tar.getmembers():
                 parts = m.name.split("/")  # SETTING/concepts/seed_S/CONCEPT/result.json

@@ -1,7 +1,7 @@
 "scripts/ship_backbone.py refuses what must not ship, naming the file and field, and writes nothing on a dry run."
 import json, shutil, subprocess, sys
 from pathlib import Path
-from unictokens.backbones import QUALITY_BARS, TOY_ASSETS
+from unictokens.backbones import QUALITY_BARS, TOY_ASSETS, weights_id
 from unictokens.checkpoints import file_sha256
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,8 +16,8 @@ def ship(cand, *args):
 def heldout(cand, difference, name="backbone.json", **fields):
     "An answer of sweep_recipe.py choice backbone about `cand` and the shipped backbone, in merge-choice's form."
     f = cand.parent / name
-    f.write_text(json.dumps({"sweep": "backbone", "world_seed": 1, "candidate_manifest_sha256": file_sha256(cand / "manifest.json"),
-                             "shipped_manifest_sha256": file_sha256(TOY_ASSETS / "manifest.json"),
+    f.write_text(json.dumps({"sweep": "backbone", "world_seed": 1, "candidate_weights_id": weights_id(cand),
+                             "shipped_weights_id": weights_id(TOY_ASSETS),
                              "rows": {"none": {"pairs": 60, "difference_from_none": None},
                                       "candidate": {"pairs": 60, "difference_from_none": difference}}, **fields}))
     return f
@@ -57,8 +57,13 @@ def test_ship_refuses_a_candidate_concepts_score_lower_on(tmp_path):
     r = ship(cand, "--heldout", heldout(cand, [0.0, -0.02, 0.02], world_seed=0))
     assert r.returncode != 0 and "field world_seed must name a held-out world" in r.stderr, r.stderr[-500:]
     other = heldout(cand, [0.0, -0.02, 0.02])
-    (cand / "manifest.json").write_text(json.dumps({**m, "passes_bars": True, "note": "another candidate"}))
+    (cand / "manifest.json").write_text(json.dumps({**m, "passes_bars": True, "note": "a figure added later"}))
+    r = ship(cand, "--heldout", other)  # the same weights: the answer still holds
+    assert r.returncode == 0, r.stderr[-500:]
+    (cand / "probe.safetensors").write_bytes(b"other weights")
+    m["sha256"] = {**m["sha256"], "probe.safetensors": file_sha256(cand / "probe.safetensors")}
+    (cand / "manifest.json").write_text(json.dumps({**m, "passes_bars": True}))
     r = ship(cand, "--heldout", other)
-    assert r.returncode != 0 and "field candidate_manifest_sha256 is not the sha256 of" in r.stderr, r.stderr[-500:]
+    assert r.returncode != 0 and "field candidate_weights_id is not the weights_id of" in r.stderr, r.stderr[-500:]
     r = ship(cand, "--heldout", tmp_path / "missing.json")
     assert r.returncode != 0 and "missing.json: no such file" in r.stderr, r.stderr[-500:]

@@ -1,8 +1,7 @@
 "scripts/sweep_recipe.py's backbone choice: it names what it needs, and its answer is tied to both backbones by their manifests."
 import io, json, subprocess, sys, tarfile
 from pathlib import Path
-from unictokens.backbones import TOY_ASSETS
-from unictokens.checkpoints import file_sha256
+from unictokens.backbones import TOY_ASSETS, weights_id
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,12 +28,11 @@ def test_backbone_choice_records_both_manifests(tmp_path):
                "--seeds", "0", "--device", "cpu", "--processes", "1", "--deadline", "3")
     assert r.returncode == 0, r.stderr[-500:]
     with tarfile.open(tmp_path / "bb.tgz") as tar: info = json.loads(tar.extractfile("choice.json").read())
-    sha = file_sha256(TOY_ASSETS / "manifest.json")
     assert (info["sweep"], info["settings"], info["world_seed"]) == ("backbone", ["none", "candidate"], 1)
-    assert info["shipped_manifest_sha256"] == info["candidate_manifest_sha256"] == sha
-    info["candidate_manifest_sha256"] = "0" * 64  # an archive made with another candidate
+    assert info["shipped_weights_id"] == info["candidate_weights_id"] == weights_id()
+    info["candidate_weights_id"] = "0" * 64  # an archive made with another candidate
     blob = json.dumps(info).encode(); ti = tarfile.TarInfo("choice.json"); ti.size = len(blob)
     with tarfile.open(tmp_path / "other.tgz", "w:gz") as tar: tar.addfile(ti, io.BytesIO(blob))
     r = choice("backbone", "--candidate", TOY_ASSETS, "--out", tmp_path / "bb", "--pack", tmp_path / "bb2.tgz", "--per-category", "1",
                "--seeds", "0", "--device", "cpu", "--resume", tmp_path / "other.tgz")
-    assert r.returncode != 0 and "field candidate_manifest_sha256 differs" in r.stderr, r.stderr[-500:]
+    assert r.returncode != 0 and "field candidate_weights_id differs" in r.stderr, r.stderr[-500:]

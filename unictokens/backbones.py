@@ -32,8 +32,8 @@ __all__ = ['POOL_KINDS', 'T2I_CHECKED', 'STRICT', 'ASSET_FILES', 'QUALITY_BARS',
            'knowledge_prompt', 'in_context_knowledge_t2i', 'pseudo_eval_set', 'learn_pseudo_rows',
            'pseudo_knowledge_t2i', 'pretrain_toy', 'EvalKit', 'as_image', 'toy_answer_score', 'accessory_fact',
            'fact_for_prompt', 'ToyJudge', 'toy_clip_preprocess', 'ProbeFaceEmbedder', 'toy_eval_kit', 'Backbone',
-           'load_toy_backbone', 'load_showo_backbone', 'load_backbone', 'untrained_toy_backbone', 'quality_table',
-           'reference_generation']
+           'load_toy_backbone', 'load_showo_backbone', 'load_backbone', 'weights_id', 'untrained_toy_backbone',
+           'quality_table', 'reference_generation']
 
 # %% ../nbs/08_backbones.ipynb #806bee73
 def _render_many(scenes: list):
@@ -1148,6 +1148,16 @@ def load_backbone(name: str = "toy",  # 'toy', a folder pretrain_toy wrote, or a
     if name == "toy": return load_toy_backbone(TOY_ASSETS, device)
     if (Path(name) / "manifest.json").is_file(): return load_toy_backbone(name, device)
     return load_showo_backbone(name, device=device, **kw)
+
+# %% ../nbs/08_backbones.ipynb #1ad8de40
+def weights_id(folder=TOY_ASSETS  # a toy backbone's folder (default: the shipped one)
+              ) -> str:
+    "sha256 of the manifest's file hashes: names the backbone's weights, whatever else its manifest.json says."
+    mf = Path(folder) / "manifest.json"
+    if not mf.is_file(): raise FileNotFoundError(f"{mf}: no manifest (is {folder} a toy backbone's folder?)")
+    table = json.loads(mf.read_text()).get("sha256")
+    if not table: raise ValueError(f"{mf}: field sha256 (the table of file hashes) is missing or empty")
+    return hashlib.sha256(json.dumps(table, sort_keys=True).encode()).hexdigest()
 
 # %% ../nbs/08_backbones.ipynb #8655efd7
 def untrained_toy_backbone(seed: int = 0,  # seeds the random weights
